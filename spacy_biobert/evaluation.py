@@ -1,0 +1,115 @@
+"""NER evaluation per corpus and label, on the labels each corpus annotates.
+
+Scores are entity-level with strict span match (character offsets and label must
+both agree), as conlleval counts them. A corpus is scored only on its
+``doc._.annotated_labels`` (BC2GM says nothing about chemicals, so predicted
+chemicals in BC2GM text are neither right nor wrong).
+"""
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Set, Tuple, Union
+
+from spacy.scorer import PRFScore
+from spacy.tokens import Doc, DocBin
+
+SpanKey = Tuple[int, int, str]
+
+
+def _keys(doc: Doc, labels: Set[str]) -> Set[SpanKey]:
+    return {(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels}
+
+
+def score_docs(
+    predicted: Iterable[Doc], gold: Iterable[Doc], labels: Iterable[str]
+) -> Dict[str, PRFScore]:
+    """Per-label PRFScores of predicted vs gold entities, restricted to ``labels``."""
+    label_set = set(labels)
+    scores = {label: PRFScore() for label in sorted(label_set)}
+    for pred, ref in zip(predicted, gold):
+        if pred.text != ref.text:
+            raise ValueError(f"predicted and gold texts differ for document {ref._.doc_id}")
+        p_keys, g_keys = _keys(pred, label_set), _keys(ref, label_set)
+        for label, score in scores.items():
+            p = {k for k in p_keys if k[2] == label}
+            g = {k for k in g_keys if k[2] == label}
+            score.tp += len(p & g)
+            score.fp += len(p - g)
+            score.fn += len(g - p)
+    return scores
+
+
+def _prf(score: PRFScore) -> Dict[str, float]:
+    return {"p": round(score.precision * 100, 2), "r": round(score.recall * 100, 2),
+            "f": round(score.fscore * 100, 2), "tp": score.tp, "fp": score.fp, "fn": score.fn}
+
+
+def _micro(scores: Iterable[PRFScore]) -> PRFScore:
+    total = PRFScore()
+    for s in scores:
+        total.tp += s.tp
+        total.fp += s.fp
+        total.fn += s.fn
+    return total
+
+
+def evaluate_corpora(
+    model: Union[str, Path, Any], paths: List[Path], *, batch_size: int = 16
+) -> Dict[str, Any]:
+    """Run a pipeline over DocBin files and score its entities per corpus.
+
+    model (Union[str, Path, Language]): A loaded pipeline, or its name or path.
+    paths (List[Path]): One .spacy file per corpus (converted by ``convert``).
+    RETURNS (Dict[str, Any]): ``{"corpora": {name: {"labels": ..., "micro": ...}},
+        "micro": ..., "words_per_second": ...}``.
+    """
+    import spacy
+
+    nlp = spacy.load(model) if isinstance(model, (str, Path)) else model
+    results: Dict[str, Any] = {"corpora": {}}
+    all_scores: List[PRFScore] = []
+    n_words = 0
+    seconds = 0.0
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise OSError(f"{path}: file not found")
+        gold = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
+        if not gold:
+            raise ValueError(f"{path}: no documents")
+        labels: Set[str] = set()
+        for doc in gold:
+            labels.update(doc._.annotated_labels or {e.label_ for e in doc.ents})
+        texts = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d])
+                 for d in gold]
+        start = time.perf_counter()
+        predicted = list(nlp.pipe(texts, batch_size=batch_size))
+        seconds += time.perf_counter() - start
+        n_words += sum(len(d) for d in gold)
+        scores = score_docs(predicted, gold, labels)
+        name = gold[0]._.corpus or path.stem
+        results["corpora"][name] = {
+            "file": str(path),
+            "docs": len(gold),
+            "labels": {label: _prf(s) for label, s in scores.items()},
+            "micro": _prf(_micro(scores.values())),
+        }
+        all_scores.extend(scores.values())
+    results["micro"] = _prf(_micro(all_scores))
+    results["words_per_second"] = round(n_words / seconds, 1) if seconds else None
+    return results
+
+
+def metrics_markdown(metrics: Dict[str, Any]) -> str:
+    """A Markdown table of :func:`evaluate_corpora` results."""
+    lines = ["| corpus | label | P | R | F1 | gold |", "|---|---|---:|---:|---:|---:|"]
+    for name, corpus in metrics["corpora"].items():
+        for label, s in corpus["labels"].items():
+            lines.append(f"| {name} | {label} | {s['p']:.2f} | {s['r']:.2f} | {s['f']:.2f} | "
+                         f"{s['tp'] + s['fn']} |")
+        m = corpus["micro"]
+        lines.append(f"| {name} | **micro** | {m['p']:.2f} | {m['r']:.2f} | **{m['f']:.2f}** | "
+                     f"{m['tp'] + m['fn']} |")
+    m = metrics["micro"]
+    lines.append(f"| **all** | **micro** | {m['p']:.2f} | {m['r']:.2f} | **{m['f']:.2f}** | "
+                 f"{m['tp'] + m['fn']} |")
+    return "\n".join(lines)

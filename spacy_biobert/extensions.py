@@ -1,0 +1,56 @@
+"""Custom attributes that spacy-biobert adds to ``Doc`` and ``Span``.
+
+| attribute               | type                        | stored in ``user_data`` as            |
+|-------------------------|-----------------------------|---------------------------------------|
+| ``doc._.doc_id``        | ``Optional[str]``           | extension default (PMID, file name)   |
+| ``doc._.corpus``        | ``Optional[str]``           | extension default (e.g. "bc5cdr")     |
+| ``doc._.annotated_labels`` | ``Optional[tuple]``     | labels the corpus annotates fully     |
+| ``doc._.relations``     | ``List[Relation]``          | ``spacy_biobert.relations``           |
+| ``doc._.entity_relations`` | ``List[EntityRelation]`` | ``spacy_biobert.entity_relations``   |
+| ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids of a composite mention) |
+
+All survive ``DocBin(store_user_data=True)`` and ``to_disk``/``from_disk``.
+"""
+from typing import Tuple
+
+from spacy.tokens import Doc, Span
+
+from .relations.items import (
+    get_entity_relations,
+    get_relations,
+    set_entity_relations,
+    set_relations,
+)
+
+KB_IDS_KEY = "spacy_biobert.kb_ids"
+
+
+def get_kb_ids(span: Span) -> Tuple[str, ...]:
+    """All normalized ids of a mention; ``(kb_id_,)`` when only one was given."""
+    stored = span.doc.user_data.get(KB_IDS_KEY, {})
+    ids = stored.get(f"{span.start_char}:{span.end_char}") if stored else None
+    if ids:
+        return tuple(ids)
+    return (span.kb_id_,) if span.kb_id_ else ()
+
+
+def set_kb_ids(span: Span, ids: Tuple[str, ...]) -> None:
+    """Store all ids of a mention (the first one also belongs in ``kb_id_``)."""
+    stored = dict(span.doc.user_data.get(KB_IDS_KEY, {}))
+    stored[f"{span.start_char}:{span.end_char}"] = tuple(ids)
+    span.doc.user_data[KB_IDS_KEY] = stored
+
+
+def install_extensions() -> None:
+    """Register the attributes above; safe to call many times."""
+    for name in ("doc_id", "corpus", "annotated_labels"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    if not Doc.has_extension("relations"):
+        Doc.set_extension("relations", getter=get_relations, setter=set_relations)
+    if not Doc.has_extension("entity_relations"):
+        Doc.set_extension(
+            "entity_relations", getter=get_entity_relations, setter=set_entity_relations
+        )
+    if not Span.has_extension("kb_ids"):
+        Span.set_extension("kb_ids", getter=get_kb_ids, setter=set_kb_ids)
