@@ -21,6 +21,13 @@ ENTRY_POINTS = {
         "spacy-biobert.ConllCorpus.v1 = spacy_biobert.corpora.conll:create_conll_reader",
         "spacy-biobert.BioCCorpus.v1 = spacy_biobert.corpora.bioc:create_bioc_reader",
         "spacy-biobert.BratCorpus.v1 = spacy_biobert.corpora.brat:create_brat_reader",
+        "spacy-biobert.MultiCorpus.v1 = spacy_biobert.corpora.multi:create_multi_corpus",
+    ],
+    "spacy_factories": [
+        "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
+    ],
+    "spacy_scorers": [
+        "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",
     ],
     "spacy_misc": [
         "spacy-biobert.embedded_transformer_path.v1 = spacy_biobert.transformers_path:embedded_transformer_path",

@@ -190,6 +190,21 @@ def evaluate_cmd(
         markdown.write_text(table + "\n")
 
 
+@app.command("where")
+def where_cmd(
+    model: Path = typer.Argument(..., help="The trained pipeline folder"),
+    packages: Optional[Path] = typer.Argument(None, help="Folder that spacy package wrote to"),
+) -> None:
+    """Print where the trained pipeline and the built package wheels are."""
+    if not model.exists():
+        msg.fail(f"No trained pipeline at {model}", exits=1)
+    msg.good(f"Trained pipeline: {model.resolve()}")
+    wheels = sorted(packages.glob("*/dist/*.whl")) if packages is not None else []
+    for wheel in wheels:
+        msg.good(f"Package wheel: {wheel.resolve()}")
+        msg.text(f"  install it with: pip install {wheel}")
+
+
 @app.command("version")
 def version_cmd() -> None:
     """Print the package version."""

@@ -7,7 +7,7 @@
 | ``doc._.annotated_labels`` | ``Optional[tuple]``     | labels the corpus annotates fully     |
 | ``doc._.relations``     | ``List[Relation]``          | ``spacy_biobert.relations``           |
 | ``doc._.entity_relations`` | ``List[EntityRelation]`` | ``spacy_biobert.entity_relations``   |
-| ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids of a composite mention) |
+| ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids)    |
 
 All survive ``DocBin(store_user_data=True)`` and ``to_disk``/``from_disk``.
 """
@@ -25,10 +25,14 @@ from .relations.items import (
 KB_IDS_KEY = "spacy_biobert.kb_ids"
 
 
+def _key(span: Span) -> str:
+    return f"{span.start_char}:{span.end_char}:{span.label_}"
+
+
 def get_kb_ids(span: Span) -> Tuple[str, ...]:
     """All normalized ids of a mention; ``(kb_id_,)`` when only one was given."""
     stored = span.doc.user_data.get(KB_IDS_KEY, {})
-    ids = stored.get(f"{span.start_char}:{span.end_char}") if stored else None
+    ids = stored.get(_key(span)) if stored else None
     if ids:
         return tuple(ids)
     return (span.kb_id_,) if span.kb_id_ else ()
@@ -37,7 +41,7 @@ def get_kb_ids(span: Span) -> Tuple[str, ...]:
 def set_kb_ids(span: Span, ids: Tuple[str, ...]) -> None:
     """Store all ids of a mention (the first one also belongs in ``kb_id_``)."""
     stored = dict(span.doc.user_data.get(KB_IDS_KEY, {}))
-    stored[f"{span.start_char}:{span.end_char}"] = tuple(ids)
+    stored[_key(span)] = tuple(ids)
     span.doc.user_data[KB_IDS_KEY] = stored
 
 

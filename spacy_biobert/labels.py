@@ -1,14 +1,17 @@
 """The project's entity labels and how each corpus's types map onto them.
 
-| corpus / format        | source type                                         | label                  |
-|------------------------|-----------------------------------------------------|------------------------|
-| BC5CDR (PubTator)      | Chemical                                            | CHEMICAL               |
-| BC5CDR (PubTator)      | Disease                                             | DISEASE                |
-| NCBI Disease (PubTator)| SpecificDisease, DiseaseClass, Modifier, CompositeMention | DISEASE          |
-| BC2GM (IOB)            | GENE                                                | GENE_OR_GENE_PRODUCT   |
-| LINNAEUS (IOB)         | Species                                             | SPECIES                |
-| BioC / BRAT / others   | Gene, GeneOrGeneProduct, Protein, DNA, RNA, ...     | GENE_OR_GENE_PRODUCT   |
-| BioC / BRAT / others   | Organism, Taxon, Species                            | SPECIES                |
+======================== ========================================== =====================
+corpus / format          source type                                label
+======================== ========================================== =====================
+BC5CDR (PubTator)        Chemical                                   CHEMICAL
+BC5CDR (PubTator)        Disease                                    DISEASE
+NCBI Disease (PubTator)  SpecificDisease, DiseaseClass, Modifier,   DISEASE
+                         CompositeMention
+BC2GM (IOB)              GENE                                       GENE_OR_GENE_PRODUCT
+LINNAEUS (IOB)           Species                                    SPECIES
+BioC / BRAT / others     Gene, GeneOrGeneProduct, Protein, DNA, RNA GENE_OR_GENE_PRODUCT
+BioC / BRAT / others     Organism, Taxon, Species                   SPECIES
+======================== ========================================== =====================
 
 Matching is case-insensitive. A type that is in neither this table nor a user's
 ``label_map`` is an error, never silently dropped.

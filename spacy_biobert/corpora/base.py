@@ -20,7 +20,18 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -200,6 +211,11 @@ def check_mention_text(
 ) -> None:
     """Offsets must lie in the text, and the stated text must match what they cover."""
     n = len(raw.text)
+    if mention.start >= mention.end:
+        raise CorpusError(
+            f"mention '{mention.text}' has an empty or reversed span {mention.start}-{mention.end}",
+            path=raw.path, line=mention.line, doc_id=raw.doc_id,
+        )
     if not (0 <= mention.start < mention.end <= n):
         raise CorpusError(
             f"mention '{mention.text}' has offsets {mention.start}-{mention.end} outside "
@@ -253,7 +269,7 @@ def set_sentences(doc: Doc, section_starts: Sequence[int], *, rule: bool = True)
             starts.add(i)
     if rule:
         starts.update(_sentence_rule_starts(doc))
-    inside = set()
+    inside: Set[int] = set()
     for span in doc.spans.get("mentions", []):
         inside.update(range(span.start + 1, span.end))
     starts -= inside
@@ -380,15 +396,15 @@ def check_unique_ids(
                    [(r.label, r.head, r.tail) for r in raw.relations])
         if raw.doc_id in seen:
             first_content, first_line = seen[raw.doc_id]
+            where = f" (first seen at line {first_line})" if first_line is not None else ""
             if first_content != content:
                 raise CorpusError(
-                    f"duplicate document id (first seen at line {first_line}) with different "
-                    "content",
+                    f"duplicate document id{where} with different content",
                     path=raw.path, line=raw.line, doc_id=raw.doc_id,
                 )
             report.warn(
                 "duplicate_document",
-                f"identical copy of the document first seen at line {first_line}; kept",
+                f"identical copy of an earlier document with this id{where}; kept",
                 path=raw.path, line=raw.line, doc_id=raw.doc_id,
             )
         else:

@@ -96,7 +96,8 @@ def parse_conll(
                 begin = char
                 kind = tag[2:] if tag != "O" else ""
                 if open_ is not None and (tag == "O" or tag.startswith("B-") or kind != open_[1]):
-                    mentions.append(_mention(text_of(words), open_, last_end))
+                    if open_[2]:  # "" = a type skipped on purpose (label_map "-")
+                        mentions.append(_mention(text_of(words), open_, last_end))
                     open_ = None
                 if tag != "O" and open_ is None:
                     if tag.startswith("I-"):
@@ -104,12 +105,12 @@ def parse_conll(
                                     "read as B-" + kind, path=path, line=line, doc_id=doc_id)
                     label = resolve_label(kind, label_map, report, path=path, line=line,
                                           doc_id=doc_id)
-                    if label is not None:
-                        open_ = (begin, kind, label, line)
+                    # a skipped type stays open too, so that its I- tags are not "stray"
+                    open_ = (begin, kind, label or "", line)
                 words.append(token)
                 char += len(token) + 1
                 last_end = begin + len(token)
-            if open_ is not None:
+            if open_ is not None and open_[2]:
                 mentions.append(_mention(text_of(words), open_, last_end))
         full = text_of(words)
         return RawDocument(doc_id, full, path, sentences[0][0][2], mentions,

@@ -12,8 +12,8 @@ Offsets index ``title + " " + abstract``. Several ids are joined by ``|`` (BC5CD
 composite mentions) or ``+`` (NCBI Disease); ``-1`` means no id. Relation rows
 state entity pairs by id, so they become :class:`~spacy_biobert.relations.EntityRelation`.
 """
-from pathlib import Path
 import re
+from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from spacy.language import Language
@@ -32,7 +32,6 @@ from .base import (
     resolve_label,
     split_ids,
 )
-
 
 SECTION_LINE = re.compile(r"^([^\t|]+)\|(\w)\|(.*)$")
 

@@ -1,0 +1,58 @@
+"""Training data from several converted corpora at once.
+
+Each DocBin keeps its documents' ``doc._.corpus`` and ``doc._.annotated_labels``,
+which the NER heads use to learn only from the corpora that annotate their labels.
+"""
+import random
+from pathlib import Path
+from typing import Callable, Iterator, List, Union
+
+from spacy.language import Language
+from spacy.tokens import DocBin
+from spacy.training import Example
+from spacy.util import registry
+
+from ..extensions import install_extensions
+
+
+def split_paths(paths: Union[str, Path, List[Union[str, Path]]]) -> List[Path]:
+    """Accept a list, or one string of paths separated by spaces or commas."""
+    if isinstance(paths, (str, Path)):
+        items = str(paths).replace(",", " ").split()
+    else:
+        items = [str(p) for p in paths]
+    if not items:
+        raise ValueError("no corpus paths given")
+    return [Path(p) for p in items]
+
+
+@registry.readers("spacy-biobert.MultiCorpus.v1")
+def create_multi_corpus(
+    paths: Union[str, List[str]],
+    *,
+    limit_per_corpus: int = 0,
+    sample_seed: int = 0,
+) -> Callable[[Language], Iterator[Example]]:
+    """Registered reader over several ``.spacy`` files.
+
+    paths (Union[str, List[str]]): The files; a string may list several, separated by
+        spaces or commas (handy for ``--paths.train`` overrides).
+    limit_per_corpus (int): Keep N documents of each file (0 = all), sampled with
+        ``sample_seed`` — e.g. a small mixed dev set for evaluation during training.
+    sample_seed (int): Seed of that sample.
+    """
+    files = split_paths(paths)
+    for path in files:
+        if not path.exists():
+            raise ValueError(f"{path}: corpus file not found (run `spacy project run convert`)")
+
+    def read(nlp: Language) -> Iterator[Example]:
+        install_extensions()
+        for path in files:
+            docs = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
+            if limit_per_corpus and len(docs) > limit_per_corpus:
+                docs = random.Random(sample_seed).sample(docs, limit_per_corpus)
+            for doc in docs:
+                yield Example(nlp.make_doc(doc.text), doc)
+
+    return read

@@ -1,0 +1,10 @@
+"""NER beyond spaCy's own ``ner``: heads that learn from partially annotated corpora."""
+from .component import CorpusAwareEntityRecognizer, make_ner_head
+from .scorer import make_partial_ner_scorer, score_partial_ner
+
+__all__ = [
+    "CorpusAwareEntityRecognizer",
+    "make_ner_head",
+    "make_partial_ner_scorer",
+    "score_partial_ner",
+]

@@ -1,0 +1,182 @@
+"""NER heads for corpora that annotate only some labels.
+
+BC5CDR annotates chemicals and diseases, NCBI Disease only diseases, BC2GM only
+genes, LINNAEUS only species. A gene in a BC5CDR abstract is *unannotated*, not a
+negative example. A single ``ner`` trained on all four corpora would learn that
+genes in BC5CDR text are "O". Instead the pipeline has one head per label group,
+each a spaCy ``ner`` (same transition system and model) listening to the one shared
+transformer, and each learns only from documents whose corpus annotates all of its
+labels (``doc._.annotated_labels``, set by the corpus readers):
+
+- from such a document, the head sees the gold entities of its own labels, and every
+  other token as "O" for its labels;
+- from any other document, the head's gold is *missing* (spaCy's partial
+  annotation), so its loss and gradient are exactly zero; it still passes a zero
+  gradient back to the transformer listener so the shared transformer's update for
+  the batch happens whichever head comes last.
+
+At inference the heads run in pipeline order and each writes to ``doc.ents`` with
+``default="unmodified"``: an earlier head's entities stay, and a later head's
+transitions start from them, so the **earlier head wins** any overlap (the configs
+order heads CHEMICAL, DISEASE, GENE_OR_GENE_PRODUCT, SPECIES).
+"""
+from typing import Callable, Iterable, List, Optional
+
+from spacy.language import Language
+from spacy.pipeline.ner import EntityRecognizer
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from thinc.api import Config, Model
+
+from ..extensions import install_extensions
+
+DEFAULT_HEAD_MODEL_CONFIG = """
+[model]
+@architectures = "spacy.TransitionBasedParser.v2"
+state_type = "ner"
+extra_state_tokens = false
+hidden_width = 64
+maxout_pieces = 2
+use_upper = false
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+DEFAULT_HEAD_MODEL = Config().from_str(DEFAULT_HEAD_MODEL_CONFIG)["model"]
+
+
+class CorpusAwareEntityRecognizer(EntityRecognizer):
+    """spaCy's ``ner`` that learns only from documents that annotate its labels."""
+
+    def __init__(
+        self,
+        vocab,  # type: ignore[no-untyped-def]
+        model: Model,
+        name: str = "ner_head",
+        moves=None,  # type: ignore[no-untyped-def]
+        *,
+        head_labels: Iterable[str],
+        train_corpora: Optional[Iterable[str]] = None,
+        update_with_oracle_cut_size: int = 100,
+        incorrect_spans_key: Optional[str] = None,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        """Create a head.
+
+        head_labels (Iterable[str]): The labels this head predicts.
+        train_corpora (Optional[Iterable[str]]): Learn only from these corpora
+            (``doc._.corpus``); None = every corpus that annotates ``head_labels``.
+        """
+        install_extensions()
+        kwargs = {} if scorer is None else {"scorer": scorer}
+        super().__init__(
+            vocab, model, name, moves,
+            update_with_oracle_cut_size=update_with_oracle_cut_size,
+            incorrect_spans_key=incorrect_spans_key, **kwargs,
+        )
+        labels = sorted(set(head_labels))
+        if not labels:
+            raise ValueError(f"NER head '{name}' needs at least one label in head_labels")
+        self.cfg["head_labels"] = labels
+        self.cfg["train_corpora"] = sorted(train_corpora) if train_corpora else None
+
+    @property
+    def head_labels(self) -> List[str]:
+        return list(self.cfg["head_labels"])
+
+    def learns_from(self, doc: Doc) -> bool:
+        """Whether a reference Doc annotates all of this head's labels."""
+        corpora = self.cfg.get("train_corpora")
+        if corpora and doc._.corpus not in corpora:
+            return False
+        annotated = doc._.annotated_labels
+        if annotated is None:  # a plain corpus: assume it annotates everything
+            return True
+        return set(self.cfg["head_labels"]) <= set(annotated)
+
+    def mask_example(self, eg: Example) -> Example:
+        """The example as this head should see it (see module docs)."""
+        ref = eg.reference
+        masked = Doc(ref.vocab, words=[t.text for t in ref],
+                     spaces=[bool(t.whitespace_) for t in ref])
+        masked.user_data.update(ref.user_data)
+        if self.learns_from(ref) and ref.has_annotation("ENT_IOB"):
+            labels = set(self.cfg["head_labels"])
+            ents = [Span(masked, e.start, e.end, label=e.label_, kb_id=e.kb_id_)
+                    for e in ref.ents if e.label_ in labels]
+            missing = [Span(masked, t.i, t.i + 1) for t in ref if t.ent_iob == 0]
+            masked.set_ents(ents, missing=missing, default="outside")
+        return Example(eg.predicted, masked)
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None,  # type: ignore[no-untyped-def, override]
+               losses=None):
+        """Learn from the examples whose corpus annotates this head's labels."""
+        examples = list(examples)
+        masked = [self.mask_example(eg) for eg in examples]
+        losses = super().update(masked, drop=drop, sgd=sgd, losses=losses)
+        self._release_listener(examples)
+        return losses
+
+    def _release_listener(self, examples: List[Example]) -> None:
+        """Give the transformer a zero gradient if no update consumed its output.
+
+        spaCy's parser returns early from a batch without gold for it; the shared
+        transformer only backpropagates when its *last* listener is called, so an
+        unconsumed listener would silently skip the transformer's update.
+        """
+        tok2vec = self.model.get_ref("tok2vec")
+        listener = next((n for n in tok2vec.walk() if n.name == "transformer-listener"), None)
+        if listener is None or getattr(listener, "_backprop", None) is None:
+            return
+        output, backprop = tok2vec.begin_update([eg.predicted for eg in examples])
+        backprop(self.model.ops.alloc(output.shape, dtype=output.dtype))
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None,  # type: ignore[no-untyped-def, override]
+                   labels=None):
+        """Initialize on masked examples, so that only this head's labels are added."""
+        for label in self.cfg["head_labels"]:
+            self.add_label(label)
+
+        def masked_examples() -> Iterable[Example]:
+            return [self.mask_example(eg) for eg in get_examples()]
+
+        return super().initialize(masked_examples, nlp=nlp, labels=labels)
+
+
+@Language.factory(
+    "biobert_ner_head",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
+    default_config={
+        "model": DEFAULT_HEAD_MODEL,
+        "head_labels": [],
+        "train_corpora": None,
+        "moves": None,
+        "update_with_oracle_cut_size": 100,
+        "incorrect_spans_key": None,
+        "scorer": {"@scorers": "spacy-biobert.partial_ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_ner_head(
+    nlp: Language,
+    name: str,
+    model: Model,
+    head_labels: List[str],
+    train_corpora: Optional[List[str]],
+    moves,  # type: ignore[no-untyped-def]
+    update_with_oracle_cut_size: int,
+    incorrect_spans_key: Optional[str],
+    scorer: Optional[Callable],
+) -> CorpusAwareEntityRecognizer:
+    """Factory of an NER head (see module docs); ``model`` as for spaCy's ``ner``."""
+    return CorpusAwareEntityRecognizer(
+        nlp.vocab, model, name, moves, head_labels=head_labels, train_corpora=train_corpora,
+        update_with_oracle_cut_size=update_with_oracle_cut_size,
+        incorrect_spans_key=incorrect_spans_key, scorer=scorer,
+    )

@@ -1,0 +1,62 @@
+"""The project chain, end to end on a few documents: assets, convert, train,
+evaluate, package — exactly the `all` workflow, with a tiny budget."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import srsly
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _copy_project(dest: Path) -> None:
+    """Copy the tracked project files (not the user's corpus/ or training/)."""
+    for name in ("project.yml", "configs", "spacy_biobert", "setup.py", "README.md"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dest / name)
+
+
+def test_project_yml_commands_document_themselves() -> None:
+    project = srsly.read_yaml(ROOT / "project.yml")
+    names = {c["name"] for c in project["commands"]}
+    for step in project["workflows"]["all"] + project["workflows"]["all-gpu"]:
+        assert step in names
+    for command in project["commands"]:
+        assert command.get("help"), command["name"]
+        if command["name"] not in ("debug-data",):
+            assert command.get("outputs") or command.get("outputs_no_cache"), command["name"]
+        assert command.get("deps") or command["name"] == "assets"
+    for asset in project["assets"]:
+        assert asset["url"].startswith("https://")
+        assert len(asset["sha256"]) == 64
+
+
+@pytest.mark.slow
+def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> None:
+    _copy_project(tmp_path)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    cmd = [
+        sys.executable, "-m", "spacy", "project", "run", "all", str(tmp_path),
+        "--vars.mirror", str(datasets_dir), "--vars.limit", "6",
+        "--vars.max_steps", "4", "--vars.eval_frequency", "2",
+    ]
+    result = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=1500)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert (tmp_path / "training" / "model-best" / "config.cfg").exists()
+    assert "Trained pipeline:" in output and "model-best" in output
+    metrics = json.loads((tmp_path / "metrics" / "ner.json").read_text())
+    assert set(metrics["corpora"]) == {"bc5cdr", "ncbi_disease"}
+    assert set(metrics["corpora"]["bc5cdr"]["labels"]) == {"CHEMICAL", "DISEASE"}
+    wheels = list((tmp_path / "packages").glob("*/dist/en_biobert_ner-*.whl"))
+    assert len(wheels) == 1, output[-2000:]
+    report = json.loads((tmp_path / "metrics" / "convert" / "bc5cdr_train.json").read_text())
+    assert report["docs"] == 6
