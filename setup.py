@@ -23,6 +23,9 @@ ENTRY_POINTS = {
         "spacy-biobert.BratCorpus.v1 = spacy_biobert.corpora.brat:create_brat_reader",
         "spacy-biobert.MultiCorpus.v1 = spacy_biobert.corpora.multi:create_multi_corpus",
     ],
+    "spacy_architectures": [
+        "spacy-biobert.ListenerWithTokenFeatures.v1 = spacy_biobert.ner.architectures:listener_with_token_features",
+    ],
     "spacy_factories": [
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
     ],

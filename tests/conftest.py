@@ -1,7 +1,13 @@
-"""Shared fixtures: offline Hugging Face, the --slow switch, a biomedical ``nlp``."""
+"""Shared fixtures: offline Hugging Face, the --slow switch, a biomedical ``nlp``, a
+tiny random BERT and a small trained NER pipeline on it (``trained_nlp``).
+
+Test files must not import from this module (``tests/run.sh`` uses
+``--import-mode=importlib``): everything here is reached through fixtures.
+"""
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Union
+from typing import Callable, List, Sequence, Tuple, Union
 
 import pytest
 
@@ -10,6 +16,9 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import spacy  # noqa: E402
 from spacy.language import Language  # noqa: E402
+from spacy.tokens import Span  # noqa: E402
+from spacy.training import Example  # noqa: E402
+from thinc.api import Config  # noqa: E402
 
 import spacy_biobert  # noqa: E402,F401  (registers functions, installs extensions)
 from spacy_biobert.tokenizer import biomedical_tokenizer  # noqa: E402
@@ -71,3 +80,150 @@ def write_file(tmp_path: Path) -> WriteFile:
         return path
 
     return write
+
+
+# --- NER pipelines on a tiny random BERT ---------------------------------------------
+
+# A pipeline like configs/ner_cpu.cfg (strided spans, so long documents are never
+# truncated), with a window of 16 tokens, 12 apart, and two of the four heads.
+NER_CONFIG = """
+[nlp]
+lang = "en"
+pipeline = ["transformer", "ner_chemical", "ner_gene"]
+
+[nlp.tokenizer]
+@tokenizers = "spacy-biobert.BiomedicalTokenizer.v1"
+
+[components]
+
+[components.transformer]
+factory = "transformer"
+
+[components.transformer.model]
+@architectures = "spacy-transformers.TransformerModel.v3"
+name = "{name}"
+mixed_precision = false
+
+[components.transformer.model.get_spans]
+@span_getters = "spacy-transformers.strided_spans.v1"
+window = 16
+stride = 12
+
+[components.transformer.model.tokenizer_config]
+use_fast = true
+
+[components.transformer.model.transformer_config]
+
+[components.transformer.model.grad_scaler_config]
+
+[components.ner_chemical]
+factory = "biobert_ner_head"
+head_labels = ["CHEMICAL"]
+
+[components.ner_gene]
+factory = "biobert_ner_head"
+head_labels = ["GENE_OR_GENE_PRODUCT"]
+"""
+
+TextsWithEnts = Sequence[Tuple[str, Sequence[Tuple[int, int]]]]
+
+
+@dataclass(frozen=True)
+class NerData:
+    """Hand-made BC5CDR-like (chemicals only) and BC2GM-like (genes only) examples."""
+
+    chem_texts: TextsWithEnts = (
+        ("Aspirin caused bleeding in rats .", [(0, 1)]),
+        ("Rats given cocaine died .", [(2, 3)]),
+        ("Lithium and aspirin were given .", [(0, 1), (2, 3)]),
+        # Unannotated genes in a chemical corpus are plain negatives for the chemical head.
+        ("BRCA1 rose after aspirin .", [(3, 4)]),
+    )
+    gene_texts: TextsWithEnts = (
+        ("BRCA1 is mutated in tumours .", [(0, 1)]),
+        ("The p53 protein binds DNA .", [(1, 2)]),
+    )
+
+    def examples(self, nlp: Language) -> Tuple[List[Example], List[Example]]:
+        """(chemical examples from "bc5cdr", gene examples from "bc2gm") for ``nlp``."""
+        return (_examples(nlp, self.chem_texts, "CHEMICAL", "bc5cdr"),
+                _examples(nlp, self.gene_texts, "GENE_OR_GENE_PRODUCT", "bc2gm"))
+
+
+def _examples(nlp: Language, texts: TextsWithEnts, label: str, corpus: str) -> List[Example]:
+    out = []
+    for text, ents in texts:
+        ref = nlp.make_doc(text)
+        ref.ents = [Span(ref, s, e, label=label) for s, e in ents]
+        ref._.corpus = corpus
+        ref._.annotated_labels = (label,)
+        out.append(Example(nlp.make_doc(text), ref))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer BERT (hidden size 32) with a character vocabulary, on disk.
+
+    Like real BERT checkpoints, its tokenizer has ``model_max_length = 512``
+    (= ``max_position_embeddings``), so spacy-transformers truncates oversized windows
+    instead of indexing past the position embeddings.
+    """
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "-", "(", ")"]
+    vocab += list(chars) + ["##" + c for c in chars]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True,
+                      model_max_length=512).save_pretrained(path)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64,
+                        max_position_embeddings=512)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ner_data() -> NerData:
+    return NerData()
+
+
+@pytest.fixture
+def ner_config(tiny_bert: Path) -> Config:
+    """A fresh (modifiable) config of the two-head pipeline on ``tiny_bert``."""
+    return Config().from_str(NER_CONFIG.replace("{name}", str(tiny_bert)))
+
+
+@pytest.fixture(scope="session")
+def make_ner_nlp(tiny_bert: Path) -> Callable[[], Language]:
+    """Build a new, uninitialized two-head pipeline on ``tiny_bert``."""
+
+    def make() -> Language:
+        config = Config().from_str(NER_CONFIG.replace("{name}", str(tiny_bert)))
+        return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+
+    return make
+
+
+TRAINED_NLP_UPDATES = 30
+
+
+@pytest.fixture(scope="session")
+def trained_nlp(make_ner_nlp: Callable[[], Language], ner_data: NerData) -> Language:
+    """The two-head pipeline trained for 30 updates on ``ner_data``, shared by the session.
+
+    It predicts "Lithium" (CHEMICAL) in "Lithium and aspirin were given ." and "BRCA1"
+    (GENE_OR_GENE_PRODUCT) in "BRCA1 is mutated in tumours .". Tests must not change it
+    (no updates, no added pipes or labels).
+    """
+    spacy.util.fix_random_seed(0)
+    nlp = make_ner_nlp()
+    chem, gene = ner_data.examples(nlp)
+    optimizer = nlp.initialize(lambda: chem + gene)
+    for _ in range(TRAINED_NLP_UPDATES):
+        nlp.update(chem + gene, sgd=optimizer, drop=0.0)
+    return nlp

@@ -5,7 +5,7 @@ which the NER heads use to learn only from the corpora that annotate their label
 """
 import random
 from pathlib import Path
-from typing import Callable, Iterator, List, Union
+from typing import Callable, Iterator, List, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import DocBin
@@ -15,7 +15,7 @@ from spacy.util import registry
 from ..extensions import install_extensions
 
 
-def split_paths(paths: Union[str, Path, List[Union[str, Path]]]) -> List[Path]:
+def split_paths(paths: Union[str, Path, Sequence[Union[str, Path]]]) -> List[Path]:
     """Accept a list, or one string of paths separated by spaces or commas."""
     if isinstance(paths, (str, Path)):
         items = str(paths).replace(",", " ").split()

@@ -30,6 +30,9 @@ from thinc.api import Config, Model
 
 from ..extensions import install_extensions
 
+#: Documents a head looks at in ``initialize`` (its labels come from the config).
+INIT_SAMPLE_SIZE = 50
+
 DEFAULT_HEAD_MODEL_CONFIG = """
 [model]
 @architectures = "spacy.TransitionBasedParser.v2"
@@ -144,7 +147,22 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
             self.add_label(label)
 
         def masked_examples() -> Iterable[Example]:
-            return [self.mask_example(eg) for eg in get_examples()]
+            # The labels are fixed by head_labels, so a sample of the documents this
+            # head learns from is enough to initialize the model (and much faster
+            # than masking every training document).
+            sample: List[Example] = []
+            for eg in get_examples():
+                if self.learns_from(eg.reference):
+                    sample.append(self.mask_example(eg))
+                    if len(sample) >= INIT_SAMPLE_SIZE:
+                        break
+            if not sample:
+                raise ValueError(
+                    f"NER head '{self.name}' ({', '.join(self.cfg['head_labels'])}) found no "
+                    "training document that annotates its labels (doc._.annotated_labels); "
+                    "check paths.train and the corpora's annotated labels"
+                )
+            return sample
 
         return super().initialize(masked_examples, nlp=nlp, labels=labels)
 
