@@ -102,3 +102,73 @@ def test_head_needs_labels(ner_config: Config) -> None:
     config["components"]["ner_gene"]["head_labels"] = []
     with pytest.raises(ValueError, match="head_labels"):
         spacy.util.load_model_from_config(config, auto_fill=True)
+
+
+FEATURES_TOK2VEC = """
+[model]
+@architectures = "spacy.TransitionBasedParser.v2"
+state_type = "ner"
+extra_state_tokens = false
+hidden_width = 64
+maxout_pieces = 2
+use_upper = false
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy-biobert.ListenerWithTokenFeatures.v1"
+
+[model.tok2vec.listener]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "transformer"
+
+[model.tok2vec.listener.pooling]
+@layers = "reduce_mean.v1"
+
+[model.tok2vec.features]
+@architectures = "spacy.Tok2Vec.v2"
+
+[model.tok2vec.features.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 16
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [500, 100, 250, 250]
+include_static_vectors = false
+
+[model.tok2vec.features.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 3
+"""
+
+
+def test_heads_with_token_features(ner_config: Config, ner_data: Any, tmp_path: Path) -> None:
+    """Heads whose tokens are transformer output + hash-embedded token features: they
+    still learn only from their own corpora, and survive to_disk/load."""
+    model = Config().from_str(FEATURES_TOK2VEC)["model"]
+    for head in ("ner_chemical", "ner_gene"):
+        ner_config["components"][head]["model"] = model.copy()
+    nlp = spacy.util.load_model_from_config(ner_config, auto_fill=True, validate=True)
+    chem, gene = ner_data.examples(nlp)
+    nlp.initialize(lambda: chem + gene)
+    gene_head = nlp.get_pipe("ner_gene").model
+    trf = nlp.get_pipe("transformer").model
+    before_gene, before_trf = _params(gene_head), _params(trf)
+    optimizer = Adam(0.01, L2=0.0, L2_is_weight_decay=False, grad_clip=0.0)
+    for _ in range(3):
+        nlp.update(chem, sgd=optimizer)
+    numpy.testing.assert_array_equal(before_gene, _params(gene_head))
+    assert not numpy.array_equal(before_trf, _params(trf))
+    for _ in range(20):
+        nlp.update(chem + gene, sgd=optimizer)
+    tok2vec = nlp.get_pipe("ner_gene").model.get_ref("tok2vec")
+    vectors = tok2vec.predict([nlp("BRCA1 is mutated .")])
+    assert vectors.shape[0] == 4
+    nlp.to_disk(tmp_path / "model")
+    reloaded = spacy.load(tmp_path / "model")
+    text = "Lithium and BRCA1 were given ."
+    assert [(e.start, e.end, e.label_) for e in nlp(text).ents] == [
+        (e.start, e.end, e.label_) for e in reloaded(text).ents
+    ]
