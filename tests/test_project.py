@@ -54,8 +54,12 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert (tmp_path / "training" / "model-best" / "config.cfg").exists()
     assert "Trained pipeline:" in output and "model-best" in output
     metrics = json.loads((tmp_path / "metrics" / "ner.json").read_text())
-    assert set(metrics["corpora"]) == {"bc5cdr", "ncbi_disease"}
+    assert set(metrics["corpora"]) == {"bc5cdr", "ncbi_disease", "bc2gm", "linnaeus"}
     assert set(metrics["corpora"]["bc5cdr"]["labels"]) == {"CHEMICAL", "DISEASE"}
+    assert set(metrics["corpora"]["bc2gm"]["labels"]) == {"GENE_OR_GENE_PRODUCT"}
+    nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
+    assert nlp_meta["pipeline"] == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
+                                    "ner_species"]
     wheels = list((tmp_path / "packages").glob("*/dist/en_biobert_ner-*.whl"))
     assert len(wheels) == 1, output[-2000:]
     report = json.loads((tmp_path / "metrics" / "convert" / "bc5cdr_train.json").read_text())
