@@ -66,6 +66,8 @@ setup(
         "wasabi>=1.1",
         "srsly>=2.4",
         "PyYAML>=6",
+        # `spacy package --build wheel` (the project's package step) needs it.
+        "build>=1.0",
     ],
     extras_require={
         "dev": ["pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML"],
