@@ -101,6 +101,7 @@ def main() -> None:
         "paths.train": " ".join(map(str, train)),
         "paths.dev": " ".join(map(str, dev)),
         "training.max_steps": args.steps,
+        "training.optimizer.learn_rate.total_steps": args.steps,
         "training.eval_frequency": max(args.steps // 2, 1),
         "corpora.dev.limit_per_corpus": 50,
         "training.logger.progress_bar": False,
