@@ -63,3 +63,40 @@ def test_cpu_and_gpu_profiles_differ_only_where_they_must() -> None:
                              gpu["components.transformer.model.tokenizer_config.do_lower_case"])
     assert pair == ("dmis-lab/biobert-base-cased-v1.2", False)
     assert gpu["components.transformer.model.mixed_precision"] is True
+
+
+def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path) -> None:
+    """The BioBERT config, with the hub name swapped for a local tiny BERT (no download
+    here) and mixed precision off (no CUDA here), builds, initializes and annotates."""
+    import spacy
+    from spacy.tokens import Span
+    from spacy.training import Example
+
+    from spacy_biobert.extensions import install_extensions
+
+    install_extensions()
+    overrides = dict(PATHS)
+    overrides["components.transformer.model.name"] = str(tiny_bert)
+    overrides["components.transformer.model.mixed_precision"] = False
+    config = Config().from_disk(ROOT / "configs" / "ner_gpu.cfg", overrides=overrides)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    examples = []
+    for text, label, corpus in [("Aspirin caused bleeding .", "CHEMICAL", "bc5cdr"),
+                                ("Aspirin caused asthma .", "DISEASE", "bc5cdr"),
+                                ("BRCA1 is mutated .", "GENE_OR_GENE_PRODUCT", "bc2gm"),
+                                ("Mice were used .", "SPECIES", "linnaeus")]:
+        ref = nlp.make_doc(text)
+        ref.ents = [Span(ref, 0, 1, label=label)] if label != "DISEASE" else [
+            Span(ref, 2, 3, label=label)]
+        ref._.corpus = corpus
+        ref._.annotated_labels = ("CHEMICAL", "DISEASE") if corpus == "bc5cdr" else (label,)
+        examples.append(Example(nlp.make_doc(text), ref))
+    optimizer = nlp.initialize(lambda: examples)
+    losses: Dict[str, float] = {}
+    nlp.update(examples, sgd=optimizer, losses=losses)
+    assert losses["transformer"] > 0
+    doc = nlp("Aspirin and BRCA1 in mice .")
+    assert len(doc) == 6 and doc._.trf_data is not None
+    # Cased: the tiny vocabulary is lower-case only, so "Aspirin" is unknown as written.
+    pieces = [p for window in doc._.trf_data.wordpieces.strings for p in window]
+    assert pieces[:3] == ["[CLS]", "[UNK]", "a"]  # Aspirin unknown; "and" -> a ##n ##d
