@@ -239,6 +239,36 @@ def check_mention_text(
             )
 
 
+def discontinuous_text(
+    text: str,
+    fragments: Sequence[Tuple[int, int]],
+    stated: str,
+    what: str,
+    *,
+    path: PathLike,
+    line: Optional[int] = None,
+    doc_id: Optional[str] = None,
+) -> str:
+    """The text covered by a discontinuous mention (min start to max end), after
+    checking its stated text: the fragments joined by spaces (as BRAT and BioC write
+    it) or the whole covered span, white space aside. An empty stated text is not
+    checked."""
+    start = min(s for s, _ in fragments)
+    end = max(e for _, e in fragments)
+    if start < 0 or end > len(text):
+        return stated  # build_doc reports the offsets as outside the text
+    covered = text[start:end]
+    joined = " ".join(text[s:e] for s, e in sorted(fragments))
+    if stated and " ".join(stated.split()) not in (
+        " ".join(joined.split()), " ".join(covered.split())
+    ):
+        raise CorpusError(
+            f"{what} text {stated!r} does not match the text of its fragments "
+            f"{', '.join(f'{s}-{e}' for s, e in fragments)}: {joined!r}",
+            path=path, line=line, doc_id=doc_id)
+    return covered
+
+
 def _sentence_rule_starts(doc: Doc) -> List[int]:
     """Token indices that start a sentence by punctuation: after . ? ! followed by
     an upper-case letter, a digit or an opening bracket."""

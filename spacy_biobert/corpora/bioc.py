@@ -58,6 +58,7 @@ from .base import (
     RawDocument,
     RawMention,
     RawRelation,
+    discontinuous_text,
     read_text,
     reader_for,
     resolve_label,
@@ -248,34 +249,6 @@ def _relations(document: bioc.BioCDocument) -> Iterator[bioc.BioCRelation]:
             yield from sentence.relations
 
 
-def _normalize_space(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _discontinuous_text(
-    text: str, fragments: Sequence[Tuple[int, int]], stated: str, what: str,
-    path: PathLike, doc_id: str,
-) -> str:
-    """The covered text of a discontinuous mention, after checking the stated text.
-
-    The stated text may be the fragments joined by spaces, or the whole covered span.
-    """
-    start = min(s for s, _ in fragments)
-    end = max(e for _, e in fragments)
-    if start < 0 or end > len(text):
-        return stated  # build_doc reports the offsets as outside the text
-    covered = text[start:end]
-    joined = " ".join(text[s:e] for s, e in sorted(fragments))
-    if stated and _normalize_space(stated) not in (
-        _normalize_space(joined), _normalize_space(covered)
-    ):
-        raise CorpusError(
-            f"{what} text {stated!r} does not match the text of its fragments "
-            f"{', '.join(f'{s}-{e}' for s, e in fragments)}: {joined!r}",
-            path=path, doc_id=doc_id)
-    return covered
-
-
 def _convert_document(
     document: bioc.BioCDocument,
     path: PathLike,
@@ -324,7 +297,7 @@ def _convert_document(
                 "discontinuous",
                 f"{what} {stated!r} has {len(fragments)} locations; read as one mention "
                 "covering all of them", path=path, doc_id=doc_id)
-            stated = _discontinuous_text(text, fragments, stated, what, path, doc_id)
+            stated = discontinuous_text(text, fragments, stated, what, path=path, doc_id=doc_id)
         ids = split_ids(_infon(ann.infons, *ID_INFONS))
         mentions.append(RawMention(
             min(s for s, _ in fragments), max(e for _, e in fragments), stated, source_type,

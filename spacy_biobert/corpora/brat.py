@@ -35,6 +35,7 @@ from .base import (
     RawMention,
     RawRelation,
     decode_bytes,
+    discontinuous_text,
     reader_for,
     resolve_label,
 )
@@ -262,28 +263,9 @@ def _parse_text_bound(
         report.warn("discontinuous",
                     f"{ann_id} {stated!r} has {len(fragments)} fragments; read as one mention "
                     "covering all of them", path=path, line=number, doc_id=doc_id)
-        stated = _discontinuous_text(text, fragments, stated, ann_id, path, number, doc_id)
+        stated = discontinuous_text(text, fragments, stated, ann_id, path=path, line=number,
+                                    doc_id=doc_id)
     return RawMention(start, end, stated, source_type, label, (), line=number, key=ann_id)
-
-
-def _discontinuous_text(
-    text: str, fragments: Sequence[Tuple[int, int]], stated: str, ann_id: str,
-    path: Path, number: int, doc_id: str,
-) -> str:
-    """The covered text of a discontinuous mention, after checking the stated text
-    (the fragments joined by spaces, as BRAT writes it, or the whole covered span)."""
-    start = min(s for s, _ in fragments)
-    end = max(e for _, e in fragments)
-    if end > len(text):
-        return stated  # build_doc reports the offsets as outside the text
-    covered = text[start:end]
-    joined = " ".join(text[s:e] for s, e in sorted(fragments))
-    if " ".join(stated.split()) not in (" ".join(joined.split()), " ".join(covered.split())):
-        raise CorpusError(
-            f"text {stated!r} of {ann_id} does not match the text of its fragments "
-            f"{', '.join(f'{s}-{e}' for s, e in fragments)}: {joined!r}",
-            path=path, line=number, doc_id=doc_id)
-    return covered
 
 
 def _parse_relation(
