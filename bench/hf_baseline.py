@@ -479,7 +479,7 @@ def report(result: Dict[str, Any]) -> str:
     sp_f = f"{sp['micro']['f']:.2f}" if sp else "–"
     diff = f"{result['difference_f']:+.2f}" if result["difference_f"] is not None else "–"
     lines = [
-        "| corpus | HF fine-tune F1 | spaCy-biobert F1 | difference (points) | HF train time |",
+        "| corpus | HF fine-tune F1 | spaCy-biobert F1 | HF − spaCy (points) | HF train time |",
         "|---|---:|---:|---:|---:|",
         f"| {result['corpus']} | {hf['micro']['f']:.2f} | {sp_f} | {diff} | "
         f"{hf['train_seconds']:.0f} s |",
