@@ -98,7 +98,7 @@ def convert_cmd(
     from tqdm import tqdm
 
     from .corpora import get_parser
-    from .corpora.base import docs_from_raw, observed_labels
+    from .corpora.base import docs_from_raw, parse_raws
 
     logging.getLogger("spacy_biobert").setLevel(logging.ERROR)
     report = ConversionReport(strict=strict)
@@ -107,13 +107,11 @@ def convert_cmd(
         options["sentences_per_doc"] = sentences_per_doc
     try:
         parse = get_parser(fmt)
-        raws = list(parse(input_path, label_map=_parse_label_map(label_map), report=report,
-                          **options))
-        if limit:
-            raws = raws[:limit]
+        raws, labels = parse_raws(parse, input_path, report,
+                                  label_map=_parse_label_map(label_map),
+                                  annotated_labels=annotated_labels, limit=limit, **options)
         if not raws:
             raise CorpusError("no documents found", path=input_path)
-        labels = tuple(annotated_labels) if annotated_labels else observed_labels(raws)
         nlp = blank_biomedical()
         docbin = DocBin(store_user_data=True)
         name = corpus or input_path.stem

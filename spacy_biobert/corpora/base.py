@@ -542,9 +542,26 @@ def load_docs(
         label the corpus never annotates as "not an entity".
     limit: keep only the first ``limit`` documents (0 = all).
     """
+    raws, labels = parse_raws(parse, path, report, label_map=label_map,
+                              annotated_labels=annotated_labels, limit=limit, **options)
+    corpus = corpus or Path(path).stem
+    return list(docs_from_raw(nlp, raws, report, corpus=corpus, annotated_labels=labels))
+
+
+def parse_raws(
+    parse: Callable[..., Iterable[RawDocument]],
+    path: PathLike,
+    report: ConversionReport,
+    *,
+    label_map: Optional[Dict[str, str]] = None,
+    annotated_labels: Optional[Sequence[str]] = None,
+    limit: int = 0,
+    **options: object,
+) -> Tuple[List[RawDocument], Tuple[str, ...]]:
+    """Parse a file into raw documents (the first ``limit``, 0 = all) and the labels
+    the corpus annotates (``annotated_labels`` or, by default, those in the file)."""
     raws = list(parse(path, label_map=label_map, report=report, **options))
     if limit:
         raws = raws[:limit]
     labels = tuple(annotated_labels) if annotated_labels else observed_labels(raws)
-    corpus = corpus or Path(path).stem
-    return list(docs_from_raw(nlp, raws, report, corpus=corpus, annotated_labels=labels))
+    return raws, labels
