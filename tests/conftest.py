@@ -227,3 +227,52 @@ def trained_nlp(make_ner_nlp: Callable[[], Language], ner_data: NerData) -> Lang
     for _ in range(TRAINED_NLP_UPDATES):
         nlp.update(chem + gene, sgd=optimizer, drop=0.0)
     return nlp
+
+
+# --- relation extraction on a tiny random BERT ----------------------------------------
+
+# NER heads for chemicals and diseases + the relation extractor, one shared transformer.
+REL_CONFIG = NER_CONFIG.replace(
+    'pipeline = ["transformer", "ner_chemical", "ner_gene"]',
+    'pipeline = ["transformer", "ner_chemical", "ner_disease", "relation_extractor"]',
+).replace(
+    '[components.ner_gene]\nfactory = "biobert_ner_head"\nhead_labels = ["GENE_OR_GENE_PRODUCT"]',
+    '[components.ner_disease]\nfactory = "biobert_ner_head"\nhead_labels = ["DISEASE"]',
+) + """
+[components.relation_extractor]
+factory = "biobert_relation_extractor"
+labels = ["CID"]
+
+[components.relation_extractor.candidates]
+@misc = "spacy-biobert.entity_pair_candidates.v1"
+type_pairs = [["CHEMICAL", "DISEASE"]]
+max_pairs = 1000
+
+[components.relation_extractor.model]
+@architectures = "spacy-biobert.RelationModel.v1"
+hidden_width = 16
+
+[components.relation_extractor.model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+upstream = "transformer"
+
+[components.relation_extractor.model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
+
+@pytest.fixture
+def rel_config(tiny_bert: Path) -> Config:
+    """A fresh config of transformer + chemical/disease heads + relation extractor."""
+    return Config().from_str(REL_CONFIG.replace("{name}", str(tiny_bert)))
+
+
+@pytest.fixture(scope="session")
+def make_rel_nlp(tiny_bert: Path) -> Callable[[], Language]:
+    """Build a new, uninitialized NER + relation pipeline on ``tiny_bert``."""
+
+    def make() -> Language:
+        config = Config().from_str(REL_CONFIG.replace("{name}", str(tiny_bert)))
+        return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+
+    return make

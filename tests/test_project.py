@@ -59,7 +59,10 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert set(metrics["corpora"]["bc2gm"]["labels"]) == {"GENE_OR_GENE_PRODUCT"}
     nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
     assert nlp_meta["pipeline"] == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
-                                    "ner_species"]
+                                    "ner_species", "relation_extractor"]
+    relations = json.loads((tmp_path / "metrics" / "relations.json").read_text())
+    assert relations["gold"]["documents"] == 6 and "sweep" in relations
+    assert (tmp_path / "metrics" / "relations_pr.png").exists()
     wheels = list((tmp_path / "packages").glob("*/dist/en_biobert_ner-*.whl"))
     assert len(wheels) == 1, output[-2000:]
     report = json.loads((tmp_path / "metrics" / "convert" / "bc5cdr_train.json").read_text())

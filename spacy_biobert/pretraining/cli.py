@@ -1,0 +1,116 @@
+"""``python -m spacy_biobert pretrain`` and ``python -m spacy_biobert transformer``."""
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from wasabi import msg
+
+from .data import MAX_LINE_CHARS, PretrainDataError
+from .model import ModelLoadError
+from .resolve import CHOICES, DEFAULT_ADAPTED, resolve_transformer
+from .trainer import PretrainError, PretrainSettings, pretrain
+
+
+def _default_base() -> str:
+    from ..transformers_path import embedded_transformer_path
+
+    return embedded_transformer_path()
+
+
+def pretrain_cmd(
+    inputs: List[Path] = typer.Argument(
+        ..., metavar="INPUT...",
+        help="Text files (one text a line, UTF-8) and/or .spacy files of TRAIN splits"),
+    output: Path = typer.Option(..., "--output", "-o", help="Model folder to write"),
+    base: Optional[str] = typer.Option(
+        None, "--base", "-b", help="Model folder or hub name to start from "
+        "(default: the embedded MiniLM)"),
+    max_steps: int = typer.Option(1000, "--max-steps", help="Optimizer steps"),
+    batch_size: int = typer.Option(32, "--batch-size", help="Sequences per micro-batch"),
+    accumulate: int = typer.Option(1, "--accumulate",
+                                   help="Micro-batches per optimizer step (gradient accumulation)"),
+    seq_len: int = typer.Option(128, "--seq-len", help="Wordpieces per packed sequence"),
+    learning_rate: float = typer.Option(1e-4, "--lr", help="Peak learning rate"),
+    warmup: float = typer.Option(0.06, "--warmup", help="Warmup share of max-steps"),
+    mask_prob: float = typer.Option(0.15, "--mask-prob", help="Share of wordpieces masked"),
+    save_every: int = typer.Option(100, "--save-every", help="Checkpoint every N steps"),
+    heldout_every: int = typer.Option(
+        100, "--heldout-every",
+        help="Every N-th line of the first INPUT is held out for perplexity (0 = none)"),
+    heldout_max_seqs: int = typer.Option(256, "--heldout-max-seqs",
+                                         help="Cap on held-out sequences"),
+    head_fit_steps: int = typer.Option(
+        100, "--head-fit-steps", help="Steps fitting a newly attached MLM head first"),
+    max_line_chars: int = typer.Option(MAX_LINE_CHARS, "--max-line-chars",
+                                       help="Longer lines are split at white space"),
+    time_limit: float = typer.Option(
+        0.0, "--time-limit", help="Minutes; stop early (checkpoint + model saved) when over"),
+    seed: int = typer.Option(0, "--seed"),
+    threads: int = typer.Option(0, "--threads", help="torch threads (0 = torch's default)"),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue the run whose checkpoint is in --output"),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace an earlier pretrain output in --output"),
+    allow_eval_text: bool = typer.Option(
+        False, "--allow-eval-text", help="Accept inputs named like dev/test splits"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars"),
+) -> None:
+    """Continue masked-LM pretraining of a BERT-family model on biomedical text.
+
+    Whole-word dynamic masking over packed sequences, AdamW with linear warmup/decay,
+    gradient accumulation, checkpoints (--resume), and held-out MLM perplexity before and
+    after. The output folder is a Hugging Face model folder: give it to the NER configs
+    as the transformer model's name (--components.transformer.model.name DIR).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s",
+                        stream=sys.stderr)
+    settings = PretrainSettings(
+        max_steps=max_steps, seq_len=seq_len, batch_size=batch_size, accumulate=accumulate,
+        learning_rate=learning_rate, warmup_fraction=warmup, mask_prob=mask_prob,
+        seed=seed, save_every=save_every, heldout_every=heldout_every,
+        heldout_max_seqs=heldout_max_seqs, head_fit_steps=head_fit_steps,
+        max_line_chars=max_line_chars, threads=threads, device=device,
+        allow_eval_text=allow_eval_text, time_limit_minutes=time_limit)
+    try:
+        info = pretrain(inputs, output, base=base or _default_base(), settings=settings,
+                        resume=resume, overwrite=overwrite, progress=not quiet)
+    except (PretrainDataError, ModelLoadError, PretrainError) as err:
+        msg.fail("Pretraining failed", str(err), exits=1)
+        return
+    ppl = info["perplexity"]
+
+    def fmt(value: Optional[float]) -> str:
+        return "-" if value is None else f"{value:,.2f}"
+
+    text = info["text"]
+    msg.table([
+        ("steps", info["steps"]),
+        ("epochs", info["epochs"]),
+        ("tokens (wordpieces) seen", f"{info['tokens_seen']:,}"),
+        ("train time (s)", info["train_seconds"]),
+        ("tokens/s", f"{info['tokens_per_second']:,.0f}"),
+        ("texts / split / empty / bad-byte lines",
+         f"{text['texts']:,} / {text['split_lines']} / {text['empty_lines']} / "
+         f"{text['bad_byte_lines']}"),
+        ("held-out perplexity, new head", fmt(ppl.get("new_head"))),
+        ("held-out perplexity before", fmt(ppl.get("before"))),
+        ("held-out perplexity after", fmt(ppl.get("after"))),
+    ], aligns=("l", "r"))
+    msg.good(f"Saved the adapted model to {output}",
+             f"use it as [components.transformer.model] name = \"{output}\"")
+
+
+def transformer_cmd(
+    choice: str = typer.Argument("auto", help=f"One of {', '.join(CHOICES)}, or a model name"),
+    adapted: str = typer.Option(DEFAULT_ADAPTED, "--adapted",
+                                help="Folder written by `pretrain`"),
+) -> None:
+    """Print the transformer a training run would use for CHOICE (the project's
+    `transformer` var)."""
+    try:
+        print(resolve_transformer(choice, adapted))
+    except ValueError as err:
+        msg.fail(str(err), exits=1)

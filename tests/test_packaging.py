@@ -1,0 +1,174 @@
+"""Package meta, metric comparison, and (slow) a real ``spacy package`` wheel installed
+into a fresh venv and used from there as a user would."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from spacy.language import Language
+from spacy.tokens import DocBin, Span
+
+from spacy_biobert.about import __version__
+from spacy_biobert.evaluation import evaluate_corpora
+from spacy_biobert.packaging import (
+    build_meta,
+    compare_metrics,
+    install_package,
+    performance_from_metrics,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _metrics(tp: int = 8, fp: int = 2, fn: int = 2) -> Dict[str, Any]:
+    label = {"p": 80.0, "r": 80.0, "f": 80.0, "tp": tp, "fp": fp, "fn": fn}
+    gene = {"p": 50.0, "r": 100.0, "f": 66.67, "tp": 1, "fp": 1, "fn": 0}
+    return {"corpora": {"bc5cdr": {"labels": {"CHEMICAL": label}, "micro": label},
+                        "bc2gm": {"labels": {"GENE_OR_GENE_PRODUCT": gene}, "micro": gene}},
+            "micro": {"p": 75.0, "r": 81.82, "f": 78.26}}
+
+
+def test_meta_pins_requirements_and_carries_scores_and_sources() -> None:
+    base = json.loads((ROOT / "configs" / "meta.json").read_text())
+    model_meta = {"performance": {"ents_f": 0.1, "ner_chemical_loss": 3.0, "speed": 10}}
+    meta = build_meta(dict(base, requirements=["spacy-biobert>=0.1", "foo>=1"]),
+                      model_meta, _metrics())
+    assert meta["requirements"][0] == f"spacy-biobert=={__version__}"
+    assert meta["requirements"][1].startswith("spacy-transformers>=")
+    assert "foo>=1" in meta["requirements"]
+    assert sum(r.startswith("spacy-biobert") for r in meta["requirements"]) == 1
+    perf = meta["performance"]
+    assert perf["ents_f"] == 0.7826 and "ner_chemical_loss" not in perf
+    assert perf["ents_per_type"]["CHEMICAL"] == {"p": 0.8, "r": 0.8, "f": 0.8}
+    assert perf["ents_per_corpus"]["bc2gm"]["GENE_OR_GENE_PRODUCT"]["r"] == 1.0
+    licences = {s["name"]: s["license"] for s in meta["sources"]}
+    assert any("MiniLM" in name for name in licences) and all(licences.values())
+    assert meta["description"]
+
+
+def test_per_type_sums_counts_over_corpora() -> None:
+    metrics = _metrics()
+    metrics["corpora"]["ncbi"] = {"labels": {"CHEMICAL": {"p": 0, "r": 0, "f": 0, "tp": 0,
+                                                          "fp": 0, "fn": 10}}}
+    perf = performance_from_metrics(metrics)
+    assert perf["ents_per_type"]["CHEMICAL"]["r"] == round(8 / 20, 4)
+
+
+def test_relation_scores_go_into_meta() -> None:
+    meta = build_meta({}, {}, _metrics(), {"CID": {"p": 0.5, "r": 0.4, "f": 0.44}})
+    assert meta["performance"]["relations"]["CID"]["f"] == 0.44
+
+
+def test_compare_metrics_names_each_difference() -> None:
+    assert compare_metrics(_metrics(), _metrics()) == []
+    problems = compare_metrics(_metrics(), _metrics(tp=7, fn=3))
+    assert problems == ["bc5cdr/CHEMICAL tp: 8 vs 7", "bc5cdr/CHEMICAL fn: 2 vs 3"]
+    other = _metrics()
+    del other["corpora"]["bc2gm"]
+    assert "corpora differ" in compare_metrics(_metrics(), other)[0]
+
+
+def _cli(*args: str, python: str = sys.executable,
+         cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run([python, "-I", "-m", "spacy_biobert", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=900)
+
+
+def test_package_meta_cli_reports_bad_files(tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "meta.json").write_text("{}")
+    (tmp_path / "metrics.json").write_text("{not json")
+    result = _cli("package-meta", str(tmp_path / "model"), str(ROOT / "configs" / "meta.json"),
+                  "--metrics", str(tmp_path / "metrics.json"), "-o", str(tmp_path / "m.json"))
+    assert result.returncode == 1
+    # wasabi wraps long lines: compare with white space collapsed.
+    assert "metrics.json is not valid JSON" in " ".join(result.stdout.split())
+    result = _cli("compare-metrics", str(tmp_path / "nope.json"), str(tmp_path / "m.json"))
+    assert result.returncode == 1 and "nope.json" in " ".join(result.stdout.split())
+
+
+# --- slow: the real wheel in a fresh venv ---------------------------------------------
+
+PACKAGE = "en_biobert_ner_test"
+
+
+@pytest.fixture(scope="module")
+def installed(trained_nlp: Language, tmp_path_factory: pytest.TempPathFactory
+              ) -> Dict[str, Path]:
+    """trained_nlp packaged by `spacy package` and installed into one fresh venv."""
+    tmp = tmp_path_factory.mktemp("packaging")
+    model = tmp / "model"
+    trained_nlp.to_disk(model)
+    dev = tmp / "dev.spacy"
+    docs = []
+    for text, ents in [("Lithium and aspirin were given .", [(0, 1), (2, 3)]),
+                       ("Rats given cocaine died .", [(2, 3)]),
+                       ("BRCA1 rose after aspirin .", [(3, 4)])]:
+        doc = trained_nlp.make_doc(text)
+        doc.ents = [Span(doc, s, e, label="CHEMICAL") for s, e in ents]
+        doc._.corpus, doc._.annotated_labels = "bc5cdr", ("CHEMICAL",)
+        docs.append(doc)
+    DocBin(docs=docs, store_user_data=True).to_disk(dev)
+    reference = tmp / "reference.json"
+    reference.write_text(json.dumps(evaluate_corpora(trained_nlp, [dev])))
+    meta = tmp / "meta.json"
+    result = _cli("package-meta", str(model), str(ROOT / "configs" / "meta.json"),
+                  "--metrics", str(reference), "-o", str(meta))
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = tmp / "packages"
+    out.mkdir()
+    built = subprocess.run(
+        [sys.executable, "-m", "spacy", "package", str(model), str(out), "--name",
+         PACKAGE[len("en_"):], "--version", "0.0.1", "--meta-path", str(meta),
+         "--build", "sdist,wheel"], capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    wheel = next(out.glob(f"*/dist/{PACKAGE}-0.0.1-py3-none-any.whl"))
+    assert next(out.glob(f"*/dist/{PACKAGE}-0.0.1.tar.gz")).exists()
+    python = install_package(wheel, tmp / "venv", source_dir=ROOT, deps_dir=tmp / "deps")
+    return {"python": python, "dev": dev, "reference": reference, "tmp": tmp}
+
+
+@pytest.mark.slow
+def test_installed_package_meta(installed: Dict[str, Path]) -> None:
+    code = f"import json, spacy; nlp = spacy.load('{PACKAGE}'); print(json.dumps(nlp.meta))"
+    out = subprocess.run([str(installed["python"]), "-I", "-c", code], capture_output=True,
+                         text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"), timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    meta = json.loads(out.stdout.strip().splitlines()[-1])
+    reqs = meta["requirements"]
+    assert f"spacy-biobert=={__version__}" in reqs
+    assert any(r.startswith("spacy-transformers>=") for r in reqs)
+    # spacy package added spaCy itself and no second spacy-biobert range.
+    assert any(r.startswith("spacy>=") for r in reqs)
+    assert sum(r.startswith("spacy-biobert") for r in reqs) == 1
+    assert meta["performance"]["ents_per_corpus"]["bc5cdr"]["CHEMICAL"]["f"] >= 0
+    assert meta["sources"]
+
+
+@pytest.mark.slow
+def test_installed_package_works_like_a_user_runs_it(installed: Dict[str, Path]) -> None:
+    # From a folder outside the source tree, isolated: only the venv's packages.
+    result = _cli("check-installed", PACKAGE, "--source-tree", str(ROOT),
+                  python=str(installed["python"]), cwd=installed["tmp"])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "nlp.pipe(n_process=2) all work" in " ".join(output.split())
+    assert str(ROOT / "spacy_biobert") not in output
+
+
+@pytest.mark.slow
+def test_installed_package_scores_equal_the_trained_pipeline(
+        installed: Dict[str, Path]) -> None:
+    scores = installed["tmp"] / "installed.json"
+    result = _cli("evaluate", PACKAGE, str(installed["dev"]), "--output", str(scores),
+                  python=str(installed["python"]), cwd=installed["tmp"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    reference = json.loads(installed["reference"].read_text())
+    assert reference["corpora"]["bc5cdr"]["labels"]["CHEMICAL"]["tp"] > 0
+    assert compare_metrics(reference, json.loads(scores.read_text())) == []
+    result = _cli("compare-metrics", str(installed["reference"]), str(scores))
+    assert result.returncode == 0, result.stdout
