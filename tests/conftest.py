@@ -276,3 +276,51 @@ def make_rel_nlp(tiny_bert: Path) -> Callable[[], Language]:
         return spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
 
     return make
+
+
+# A small NER head whose listener sits inside ListenerWithTokenFeatures
+# (model.tok2vec.listener), as in configs/ner_cpu.cfg.
+FEATURES_HEAD = """
+[model]
+@architectures = "spacy.TransitionBasedParser.v2"
+state_type = "ner"
+extra_state_tokens = false
+hidden_width = 16
+maxout_pieces = 2
+use_upper = false
+nO = null
+
+[model.tok2vec]
+@architectures = "spacy-biobert.ListenerWithTokenFeatures.v1"
+
+[model.tok2vec.listener]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "transformer"
+
+[model.tok2vec.listener.pooling]
+@layers = "reduce_mean.v1"
+
+[model.tok2vec.features]
+@architectures = "spacy.Tok2Vec.v2"
+
+[model.tok2vec.features.embed]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 16
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [500, 100, 250, 250]
+include_static_vectors = false
+
+[model.tok2vec.features.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 3
+"""
+
+
+@pytest.fixture
+def features_head() -> Config:
+    """The model block of a token-feature NER head (a fresh copy each time)."""
+    return Config().from_str(FEATURES_HEAD)["model"]

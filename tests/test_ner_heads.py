@@ -104,50 +104,11 @@ def test_head_needs_labels(ner_config: Config) -> None:
         spacy.util.load_model_from_config(config, auto_fill=True)
 
 
-FEATURES_TOK2VEC = """
-[model]
-@architectures = "spacy.TransitionBasedParser.v2"
-state_type = "ner"
-extra_state_tokens = false
-hidden_width = 64
-maxout_pieces = 2
-use_upper = false
-nO = null
-
-[model.tok2vec]
-@architectures = "spacy-biobert.ListenerWithTokenFeatures.v1"
-
-[model.tok2vec.listener]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "transformer"
-
-[model.tok2vec.listener.pooling]
-@layers = "reduce_mean.v1"
-
-[model.tok2vec.features]
-@architectures = "spacy.Tok2Vec.v2"
-
-[model.tok2vec.features.embed]
-@architectures = "spacy.MultiHashEmbed.v2"
-width = 16
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [500, 100, 250, 250]
-include_static_vectors = false
-
-[model.tok2vec.features.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 16
-depth = 1
-window_size = 1
-maxout_pieces = 3
-"""
-
-
-def test_heads_with_token_features(ner_config: Config, ner_data: Any, tmp_path: Path) -> None:
+def test_heads_with_token_features(ner_config: Config, ner_data: Any, features_head: Config,
+                                   tmp_path: Path) -> None:
     """Heads whose tokens are transformer output + hash-embedded token features: they
     still learn only from their own corpora, and survive to_disk/load."""
-    model = Config().from_str(FEATURES_TOK2VEC)["model"]
+    model = features_head
     for head in ("ner_chemical", "ner_gene"):
         ner_config["components"][head]["model"] = model.copy()
     nlp = spacy.util.load_model_from_config(ner_config, auto_fill=True, validate=True)
