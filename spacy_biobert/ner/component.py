@@ -29,6 +29,7 @@ from spacy.training import Example
 from thinc.api import Config, Model
 
 from ..extensions import install_extensions
+from ..listeners import release_listener
 
 #: Documents a head looks at in ``initialize`` (its labels come from the config).
 INIT_SAMPLE_SIZE = 50
@@ -123,22 +124,9 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         examples = list(examples)
         masked = [self.mask_example(eg) for eg in examples]
         losses = super().update(masked, drop=drop, sgd=sgd, losses=losses)
-        self._release_listener(examples)
+        # spaCy's parser returns early from a batch without gold for this head.
+        release_listener(self.model.get_ref("tok2vec"), [eg.predicted for eg in examples])
         return losses
-
-    def _release_listener(self, examples: List[Example]) -> None:
-        """Give the transformer a zero gradient if no update consumed its output.
-
-        spaCy's parser returns early from a batch without gold for it; the shared
-        transformer only backpropagates when its *last* listener is called, so an
-        unconsumed listener would silently skip the transformer's update.
-        """
-        tok2vec = self.model.get_ref("tok2vec")
-        listener = next((n for n in tok2vec.walk() if n.name == "transformer-listener"), None)
-        if listener is None or getattr(listener, "_backprop", None) is None:
-            return
-        output, backprop = tok2vec.begin_update([eg.predicted for eg in examples])
-        backprop(self.model.ops.alloc(output.shape, dtype=output.dtype))
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None,  # type: ignore[no-untyped-def, override]
                    labels=None):

@@ -13,7 +13,7 @@ masking release and BioBERT.
 import logging
 import re
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -53,12 +53,7 @@ class TextStats:
             self.examples.append(message)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
-            "files": self.files, "texts": self.texts, "chars": self.chars,
-            "heldout_texts": self.heldout_texts, "empty_lines": self.empty_lines,
-            "bad_byte_lines": self.bad_byte_lines, "split_lines": self.split_lines,
-            "examples": self.examples,
-        }
+        return asdict(self)
 
 
 def check_train_split(path: Path) -> None:

@@ -51,6 +51,7 @@ from thinc.api import Config, Model, Optimizer
 from thinc.types import Floats2d
 
 from ..extensions import install_extensions
+from ..listeners import release_listener
 from .candidates import Candidates, EntityPairCandidates, mention_ids
 from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, EntityRelation, Relation
 
@@ -313,7 +314,7 @@ class RelationExtractor(TrainablePipe):
         docs = [eg.predicted for eg in examples]
         cands = [self._gold_candidates(eg) for eg in examples]
         if not any(len(c) for c in cands):
-            self._release_listener(docs)
+            release_listener(self.model.get_ref("tok2vec"), docs)
             return losses
         logits, backprop = self.model.begin_update((docs, cands))
         loss, d_logits = self.get_loss(examples, (cands, logits))
@@ -322,21 +323,6 @@ class RelationExtractor(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
-
-    def _release_listener(self, docs: List[Doc]) -> None:
-        """Give the transformer a zero gradient for a batch that teaches nothing.
-
-        The shared transformer backpropagates when its last listener is called; an
-        unconsumed listener would silently skip the transformer's update. Only the
-        listener runs, so the classifier gets no gradient and the optimizer leaves it
-        alone.
-        """
-        tok2vec = self.model.get_ref("tok2vec")
-        listener = next((n for n in tok2vec.walk() if n.name == "transformer-listener"), None)
-        if listener is None or getattr(listener, "_backprop", None) is None:
-            return
-        outputs, backprop = tok2vec.begin_update(docs)
-        backprop([self.model.ops.alloc2f(*o.shape) for o in outputs])
 
     def get_loss(  # type: ignore[override]
         self, examples: Iterable[Example], predictions: Tuple[List[Candidates], Floats2d]
