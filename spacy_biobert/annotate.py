@@ -186,14 +186,14 @@ def _worker_batch(items: List[Tuple[str, str]], batch_size: int) -> List[DocResu
 
 
 def _run_processes(model: str, records: Iterable[Record], batch_size: int, n_process: int,
-                   gpu_id: int) -> Iterator[List[DocResult]]:
+                   gpu_id: int, threads: Optional[int] = None) -> Iterator[List[DocResult]]:
     # Spawned, not forked (see module docstring); at most two batches per worker in
     # flight, so a large source is never read ahead into memory. A worker that dies
     # (out of memory, killed) breaks the pool with an error instead of a hang.
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    threads = max(1, (os.cpu_count() or 1) // n_process)
+    threads = threads or max(1, (os.cpu_count() or 1) // n_process)
     ctx = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(n_process, mp_context=ctx, initializer=_init_worker,
@@ -281,7 +281,8 @@ def _run_ray(model: str, records: Iterable[Record], batch_size: int, n_process: 
 def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_size: int = 32,
              n_process: int = 1, gpu_id: int = -1, max_length: int = 1_000_000,
              engine: str = "local", ray_address: Optional[str] = None,
-             progress: bool = False, total: Optional[int] = None) -> Summary:
+             progress: bool = False, total: Optional[int] = None,
+             threads: Optional[int] = None) -> Summary:
     """Annotate every pending record of ``source`` into ``sink``.
 
     model (ModelLike): Pipeline path, package name, or a loaded ``Language``
@@ -296,10 +297,14 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
     ray_address (Optional[str]): Ray cluster to join ("auto", "ray://host:10001").
     progress (bool): Show a tqdm bar (docs/s, words/s) on stderr.
     total (Optional[int]): Records in the source, for the bar.
+    threads (Optional[int]): PyTorch threads per process. None: torch's default in
+        this process (all cores), cores / n_process in each worker.
     RETURNS (Summary): What was annotated, skipped and already done.
     """
     if batch_size < 1 or n_process < 1:
         raise AnnotateError("--batch-size and --n-process must be at least 1")
+    if threads is not None and threads < 1:
+        raise AnnotateError("--threads must be at least 1")
     if engine not in ("local", "ray"):
         raise AnnotateError(f"unknown --engine {engine!r}; choose local or ray")
     if isinstance(model, Language) and (n_process > 1 or engine == "ray"):
@@ -313,6 +318,7 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
         # Longer texts would make spaCy raise deep inside nlp.pipe (E088).
         max_length = min(max_length, nlp.max_length)
     done = sink.open(info)
+    restore_threads = _set_torch_threads(threads) if nlp is not None else None
     started = time.perf_counter()
     bar = None
     if progress:
@@ -327,7 +333,8 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
         elif engine == "ray":
             batches = _run_ray(str(model), records, batch_size, n_process, gpu_id, ray_address)
         else:
-            batches = _run_processes(str(model), records, batch_size, n_process, gpu_id)
+            batches = _run_processes(str(model), records, batch_size, n_process, gpu_id,
+                                     threads)
         handled = 0
         for batch in batches:
             sink.write(batch)
@@ -336,10 +343,23 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
         _advance(bar, summary, handled, started)
     finally:
         summary.seconds = time.perf_counter() - started
+        if restore_threads is not None:
+            _set_torch_threads(restore_threads)
         if bar is not None:
             bar.close()
         sink.close()
     return summary
+
+
+def _set_torch_threads(threads: Optional[int]) -> Optional[int]:
+    """Set torch's intra-op threads; returns the previous number (None: unchanged)."""
+    if threads is None:
+        return None
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    return previous
 
 
 def _advance(bar: Any, summary: Summary, handled: int, started: float) -> int:
@@ -398,6 +418,10 @@ def annotate_cmd(
                                      help="SQL output: prefix of the three table names"),
     batch_size: int = typer.Option(32, "--batch-size", help="Documents per batch/transaction"),
     n_process: int = typer.Option(1, "--n-process", help="Worker processes (ray: actors)"),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="PyTorch threads per process (default: all "
+                                               "cores in one process, cores / n-process "
+                                               "in workers)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", help="GPU id; -1 for CPU"),
     max_length: int = typer.Option(1_000_000, "--max-length",
                                    help="Skip (and count) texts longer than this"),
@@ -419,7 +443,8 @@ def annotate_cmd(
         sink = open_sink(output_spec, output_format, table_prefix=table_prefix)
         summary = annotate(model, source, sink, batch_size=batch_size, n_process=n_process,
                            gpu_id=gpu_id, max_length=max_length, engine=engine,
-                           ray_address=ray_address, progress=True, total=len(source))
+                           ray_address=ray_address, progress=True, total=len(source),
+                           threads=threads)
     except AnnotateError as err:
         msg.fail("Annotation failed", str(err), exits=1)
         return

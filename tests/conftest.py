@@ -249,7 +249,7 @@ type_pairs = [["CHEMICAL", "DISEASE"]]
 max_pairs = 1000
 
 [components.relation_extractor.model]
-@architectures = "spacy-biobert.RelationModel.v1"
+@architectures = "spacy-biobert.RelationModel.v2"
 hidden_width = 16
 
 [components.relation_extractor.model.tok2vec]

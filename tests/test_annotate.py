@@ -290,3 +290,28 @@ def test_unreachable_databases_are_clear_errors(tmp_path: Path) -> None:
         open_sink("postgresql://user:secret@127.0.0.1:1/nowhere")
     with pytest.raises(AnnotateError, match="cannot connect to sqlite"):
         open_source(f"sqlite:///{tmp_path}/no/such/folder/x.db", table="t")
+
+
+def test_threads_option_sets_and_restores_torch_threads(tmp_path: Path,
+                                                        rule_nlp: Language) -> None:
+    import torch
+
+    seen: List[int] = []
+
+    @Language.component("test_annotate_thread_probe")
+    def probe(doc: Doc) -> Doc:
+        seen.append(torch.get_num_threads())
+        return doc
+
+    rule_nlp.add_pipe("test_annotate_thread_probe")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in TEXTS.items()))
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    summary = annotate(rule_nlp, open_source(str(src)), open_sink(str(tmp_path / "o.jsonl")),
+                       threads=target)
+    assert summary.docs == 3 and set(seen) == {target}
+    assert torch.get_num_threads() == before
+    with pytest.raises(AnnotateError, match="--threads"):
+        annotate(rule_nlp, open_source(str(src)), open_sink(str(tmp_path / "p.jsonl")),
+                 threads=0)

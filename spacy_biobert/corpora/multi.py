@@ -5,7 +5,7 @@ which the NER heads use to learn only from the corpora that annotate their label
 """
 import random
 from pathlib import Path
-from typing import Callable, Iterator, List, Sequence, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import DocBin
@@ -32,6 +32,7 @@ def create_multi_corpus(
     *,
     limit_per_corpus: int = 0,
     sample_seed: int = 0,
+    repeat: Optional[Dict[str, int]] = None,
 ) -> Callable[[Language], Iterator[Example]]:
     """Registered reader over several ``.spacy`` files.
 
@@ -40,7 +41,15 @@ def create_multi_corpus(
     limit_per_corpus (int): Keep N documents of each file (0 = all), sampled with
         ``sample_seed`` — e.g. a small mixed dev set for evaluation during training.
     sample_seed (int): Seed of that sample.
+    repeat (Optional[Dict[str, int]]): Corpus name (``doc._.corpus``) -> how many
+        times its documents appear per epoch, e.g. ``{"bc5cdr": 2}`` to give the one
+        corpus with relations (and the headline NER scores) a larger share of a short
+        training budget. Corpora not named appear once.
     """
+    repeats = dict(repeat or {})
+    bad = {k: v for k, v in repeats.items() if not isinstance(v, int) or v < 1}
+    if bad:
+        raise ValueError(f"MultiCorpus: repeat counts must be integers >= 1, got {bad}")
     files = split_paths(paths)
     for path in files:
         if not path.exists():
@@ -53,6 +62,7 @@ def create_multi_corpus(
             if limit_per_corpus and len(docs) > limit_per_corpus:
                 docs = random.Random(sample_seed).sample(docs, limit_per_corpus)
             for doc in docs:
-                yield Example(nlp.make_doc(doc.text), doc)
+                for _ in range(repeats.get(doc._.corpus or "", 1)):
+                    yield Example(nlp.make_doc(doc.text), doc)
 
     return read

@@ -30,6 +30,7 @@ from thinc.api import Config, Model
 
 from ..extensions import install_extensions
 from ..listeners import release_listener
+from ..optim import finish_update_scaled
 
 #: Documents a head looks at in ``initialize`` (its labels come from the config).
 INIT_SAMPLE_SIZE = 50
@@ -67,6 +68,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         *,
         head_labels: Iterable[str],
         train_corpora: Optional[Iterable[str]] = None,
+        head_lr_scale: float = 1.0,
         update_with_oracle_cut_size: int = 100,
         incorrect_spans_key: Optional[str] = None,
         scorer: Optional[Callable] = None,
@@ -76,6 +78,8 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         head_labels (Iterable[str]): The labels this head predicts.
         train_corpora (Optional[Iterable[str]]): Learn only from these corpora
             (``doc._.corpus``); None = every corpus that annotates ``head_labels``.
+        head_lr_scale (float): This head's own weights learn at this multiple of
+            the training learning rate (see :mod:`spacy_biobert.optim`).
         """
         install_extensions()
         kwargs = {} if scorer is None else {"scorer": scorer}
@@ -88,6 +92,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         if not labels:
             raise ValueError(f"NER head '{name}' needs at least one label in head_labels")
         self.cfg["head_labels"] = labels
+        self.cfg["head_lr_scale"] = float(head_lr_scale)
         self.cfg["train_corpora"] = sorted(train_corpora) if train_corpora else None
 
     @property
@@ -117,6 +122,10 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
             missing = [Span(masked, t.i, t.i + 1) for t in ref if t.ent_iob == 0]
             masked.set_ents(ents, missing=missing, default="outside")
         return Example(eg.predicted, masked)
+
+    def finish_update(self, sgd) -> None:  # type: ignore[no-untyped-def, override]
+        """Update this head's own weights at ``head_lr_scale`` times the rate."""
+        finish_update_scaled(self.model, sgd, float(self.cfg.get("head_lr_scale", 1.0)))
 
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None,  # type: ignore[no-untyped-def, override]
                losses=None):
@@ -162,6 +171,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         "model": DEFAULT_HEAD_MODEL,
         "head_labels": [],
         "train_corpora": None,
+        "head_lr_scale": 1.0,
         "moves": None,
         "update_with_oracle_cut_size": 100,
         "incorrect_spans_key": None,
@@ -175,6 +185,7 @@ def make_ner_head(
     model: Model,
     head_labels: List[str],
     train_corpora: Optional[List[str]],
+    head_lr_scale: float,
     moves,  # type: ignore[no-untyped-def]
     update_with_oracle_cut_size: int,
     incorrect_spans_key: Optional[str],
@@ -183,6 +194,7 @@ def make_ner_head(
     """Factory of an NER head (see module docs); ``model`` as for spaCy's ``ner``."""
     return CorpusAwareEntityRecognizer(
         nlp.vocab, model, name, moves, head_labels=head_labels, train_corpora=train_corpora,
+        head_lr_scale=head_lr_scale,
         update_with_oracle_cut_size=update_with_oracle_cut_size,
         incorrect_spans_key=incorrect_spans_key, scorer=scorer,
     )

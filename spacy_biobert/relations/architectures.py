@@ -10,6 +10,14 @@ vectors of a (shared) transformer listener:
 3. pair features = [head, tail, head * tail, head entity, tail entity,
    head entity * tail entity, token-gap bucket x direction one-hot];
 4. a ReLU hidden layer and a linear layer give one logit per relation label.
+
+``spacy-biobert.RelationModel.v2`` adds, per pair:
+
+5. a context vector: the mean of the tokens *between* the two mentions when they
+   are in one sentence (the words that state a relation: "X-induced Y", "Y after X");
+6. document-level features (:data:`~.candidates.PAIR_FEATURES`): how often and
+   where each entity is named (title, first mention), whether the entity pair
+   shares a sentence anywhere in the document, sentence distances.
 """
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -19,7 +27,7 @@ from spacy.util import registry
 from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
-from .candidates import N_DISTANCE_FEATURES, Candidates
+from .candidates import N_DISTANCE_FEATURES, N_PAIR_FEATURES, Candidates
 
 RelationInput = Tuple[List[Doc], List[Candidates]]
 
@@ -44,6 +52,35 @@ def relation_model(
     RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
         per candidate pair, documents in order.
     """
+    return _build(tok2vec, hidden_width, dropout, nO, context=False, doc_features=False)
+
+
+@registry.architectures("spacy-biobert.RelationModel.v2")
+def relation_model_v2(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    context: bool = True,
+    doc_features: bool = True,
+    nO: Optional[int] = None,
+) -> Model[RelationInput, Floats2d]:
+    """Score candidate mention pairs with context and document features (module docs).
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): Token vectors (the shared listener).
+    hidden_width (int): Width of the hidden layer.
+    dropout (float): Dropout on the hidden layer while training.
+    context (bool): Add the mean of the tokens between the mentions of a pair.
+    doc_features (bool): Add the document-level pair features.
+    nO (Optional[int]): Number of relation labels (set by the component).
+    RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
+        per candidate pair, documents in order.
+    """
+    return _build(tok2vec, hidden_width, dropout, nO, context=context,
+                  doc_features=doc_features)
+
+
+def _build(tok2vec: Model, hidden_width: int, dropout: float, nO: Optional[int], *,
+           context: bool, doc_features: bool) -> Model[RelationInput, Floats2d]:
     instances: Model[RelationInput, Floats2d] = Model(
         "relation_pair_features",
         _pair_forward,
@@ -51,6 +88,7 @@ def relation_model(
         layers=[tok2vec],
         refs={"tok2vec": tok2vec},
         dims={"nO": None},
+        attrs={"context": bool(context), "doc_features": bool(doc_features)},
     )
     classifier: Model[Floats2d, Floats2d] = chain(
         Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO)
@@ -76,7 +114,15 @@ def _pair_init(
             "RelationModel: the token-vector width is unknown; initialize the "
             "transformer (the listener's upstream) before the relation extractor"
         )
-    model.set_dim("nO", N_VECTOR_BLOCKS * width + N_DISTANCE_FEATURES)
+    model.set_dim("nO", _n_blocks(model) * width + _n_extra(model))
+
+
+def _n_blocks(model: Model) -> int:
+    return N_VECTOR_BLOCKS + (1 if model.attrs.get("context") else 0)
+
+
+def _n_extra(model: Model) -> int:
+    return N_DISTANCE_FEATURES + (N_PAIR_FEATURES if model.attrs.get("doc_features") else 0)
 
 
 def _pooling_matrices(cands: Candidates, n_tokens: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
@@ -93,6 +139,15 @@ def _pooling_matrices(cands: Candidates, n_tokens: int) -> Tuple[numpy.ndarray, 
     return mention_pool, entity_pool
 
 
+def _context_matrix(cands: Candidates, n_tokens: int) -> numpy.ndarray:
+    """(pairs x tokens) matrix averaging the tokens between the mentions of a pair."""
+    pool = numpy.zeros((len(cands), n_tokens), dtype="f")
+    for k, (start, end) in enumerate(cands.contexts or [(0, 0)] * len(cands)):
+        if end > start:
+            pool[k, start:end] = 1.0 / (end - start)
+    return pool
+
+
 def _pair_forward(
     model: Model, inputs: RelationInput, is_train: bool
 ) -> Tuple[Floats2d, Callable[[Floats2d], RelationInput]]:
@@ -101,7 +156,10 @@ def _pair_forward(
     xp = ops.xp
     tokvecs, bp_tokvecs = model.layers[0](docs, is_train)
     n_out = model.get_dim("nO")
-    width = (n_out - N_DISTANCE_FEATURES) // N_VECTOR_BLOCKS
+    use_context = bool(model.attrs.get("context"))
+    use_features = bool(model.attrs.get("doc_features"))
+    n_blocks = _n_blocks(model)
+    width = (n_out - _n_extra(model)) // n_blocks
     outputs = []
     saved: List[Optional[Tuple[Any, ...]]] = []
     for vecs, cands in zip(tokvecs, cands_list):
@@ -119,8 +177,19 @@ def _pair_forward(
         he, te = evec[groups[heads]], evec[groups[tails]]
         dist = ops.alloc2f(len(cands), N_DISTANCE_FEATURES)
         dist[xp.arange(len(cands)), xp.asarray(cands.distances, dtype="i")] = 1.0
-        outputs.append(xp.hstack((h, t, h * t, he, te, he * te, dist)))
-        saved.append((mpool, epool, groups, heads, tails, h, t, he, te))
+        blocks = [h, t, h * t, he, te, he * te]
+        cpool = None
+        if use_context:
+            cpool = ops.asarray2f(_context_matrix(cands, vecs.shape[0]))  # type: ignore[arg-type]
+            blocks.append(cpool @ vecs)
+        blocks.append(dist)
+        if use_features:
+            feats = numpy.asarray(cands.features, dtype="f").reshape(-1, N_PAIR_FEATURES)
+            if feats.shape[0] != len(cands):  # candidates from a generator without them
+                feats = numpy.zeros((len(cands), N_PAIR_FEATURES), dtype="f")
+            blocks.append(ops.asarray2f(feats))  # type: ignore[arg-type]
+        outputs.append(xp.hstack(blocks))
+        saved.append((mpool, epool, groups, heads, tails, h, t, he, te, cpool))
     output = xp.vstack(outputs) if outputs else ops.alloc2f(0, n_out)
 
     def backprop(d_output: Floats2d) -> RelationInput:
@@ -130,10 +199,10 @@ def _pair_forward(
             if keep is None:
                 d_tokvecs.append(ops.alloc2f(*vecs.shape))
                 continue
-            mpool, epool, groups, heads, tails, h, t, he, te = keep
+            mpool, epool, groups, heads, tails, h, t, he, te, cpool = keep
             d = d_output[row:row + len(cands)]
             row += len(cands)
-            blocks = [d[:, i * width:(i + 1) * width] for i in range(N_VECTOR_BLOCKS)]
+            blocks = [d[:, i * width:(i + 1) * width] for i in range(n_blocks)]
             d_h = blocks[0] + blocks[2] * t
             d_t = blocks[1] + blocks[2] * h
             d_he = blocks[3] + blocks[5] * te
@@ -144,7 +213,10 @@ def _pair_forward(
             d_mvec = epool.T @ d_evec
             ops.scatter_add(d_mvec, heads, d_h)
             ops.scatter_add(d_mvec, tails, d_t)
-            d_tokvecs.append(mpool.T @ d_mvec)
+            d_vecs = mpool.T @ d_mvec
+            if cpool is not None:
+                d_vecs += cpool.T @ blocks[N_VECTOR_BLOCKS]
+            d_tokvecs.append(d_vecs)
         bp_tokvecs(d_tokvecs)
         return docs, cands_list
 

@@ -13,6 +13,7 @@ The number of pairs per document is capped (``max_pairs``): when a document has
 more, the pairs whose mentions are closest (in tokens) are kept, and the number of
 dropped pairs is recorded on :class:`Candidates` (and counted by the component).
 """
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -28,6 +29,28 @@ NO_ID = {"", "-1", "-"}
 GAP_BUCKETS = (0, 5, 10, 20, 50, 100)
 #: Distance features of a pair: gap bucket x (head before tail, head after tail).
 N_DISTANCE_FEATURES = 2 * len(GAP_BUCKETS)
+
+#: Document-level features of a pair (see :func:`pair_features`).
+PAIR_FEATURES = (
+    "same_sentence",          # this mention pair shares a sentence
+    "entities_share_sentence",  # some mentions of the two entities share a sentence
+    "head_in_title",          # the head entity is named in the first sentence (title)
+    "tail_in_title",
+    "head_mentions",          # log(1 + mentions of the head entity) / 3
+    "tail_mentions",
+    "head_most_frequent",     # no other entity of the head's label is named more often
+    "tail_most_frequent",
+    "entity_sentence_gap",    # fewest sentences between their mentions, /5, at most 1
+    "mention_sentence_gap",   # sentences between this mention pair, /5, at most 1
+    "head_first_position",    # first mention of the head entity, relative to the doc
+    "tail_first_position",
+)
+N_PAIR_FEATURES = len(PAIR_FEATURES)
+#: Sentence-final tokens for :func:`sentence_ids`.
+SENTENCE_END = {".", "?", "!"}
+#: Context of a mention pair: the tokens between them, when in one sentence and at
+#: most this many tokens apart (else no context vector).
+MAX_CONTEXT_GAP = 60
 
 
 def mention_ids(span: Span) -> Tuple[str, ...]:
@@ -58,6 +81,29 @@ def distance_feature(head: Span, tail: Span) -> int:
     return 2 * bucket + (0 if head.start <= tail.start else 1)
 
 
+def sentence_ids(doc: Doc) -> List[int]:
+    """Sentence index of each token, by a fixed rule: a sentence ends at ``.``/``?``/
+    ``!`` followed by a token that starts with a capital, a digit or a bracket, or
+    at a line break.
+
+    The same rule for gold and predicted documents (a pipeline may have no sentence
+    splitter, and training must see what inference sees); for PubMed abstracts the
+    first sentence is the title.
+    """
+    ids: List[int] = []
+    current = 0
+    for i, token in enumerate(doc):
+        if i > 0:
+            prev = doc[i - 1]
+            first = token.text[:1]
+            if (prev.text in SENTENCE_END and (first.isupper() or first.isdigit()
+                                               or first in "([")) \
+                    or "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+                current += 1
+        ids.append(current)
+    return ids
+
+
 @dataclass
 class Candidates:
     """The candidate mention pairs of one document.
@@ -66,6 +112,9 @@ class Candidates:
     ids: the entity keys of each mention (see :func:`mention_ids`).
     pairs: (head index, tail index) into ``mentions``.
     distances: distance feature of each pair (:func:`distance_feature`).
+    features: document-level features of each pair (:data:`PAIR_FEATURES`).
+    contexts: (start, end) token range between the mentions of each pair, or
+        (0, 0) when they are in different sentences or far apart.
     capped: candidate pairs dropped by ``max_pairs``.
     """
 
@@ -73,6 +122,8 @@ class Candidates:
     ids: List[Tuple[str, ...]] = field(default_factory=list)
     pairs: List[Tuple[int, int]] = field(default_factory=list)
     distances: List[int] = field(default_factory=list)
+    features: List[List[float]] = field(default_factory=list)
+    contexts: List[Tuple[int, int]] = field(default_factory=list)
     capped: int = 0
 
     def __len__(self) -> int:
@@ -144,7 +195,64 @@ class EntityPairCandidates:
             capped = len(pairs) - self.max_pairs
             pairs = sorted(pairs[: self.max_pairs])
         distances = [distance_feature(mentions[h], mentions[t]) for h, t in pairs]
-        return Candidates(mentions, mention_ids_, pairs, distances, capped)
+        cands = Candidates(mentions, mention_ids_, pairs, distances, capped=capped)
+        if pairs:
+            cands.features, cands.contexts = pair_features(doc, cands)
+        return cands
+
+
+def pair_features(doc: Doc, cands: Candidates) -> Tuple[List[List[float]],
+                                                         List[Tuple[int, int]]]:
+    """Document-level features (:data:`PAIR_FEATURES`) and context ranges of the
+    candidate pairs: how often and where each entity is named, and whether the two
+    are named in one sentence. Entities are grouped as in :meth:`Candidates.groups`."""
+    sent = sentence_ids(doc)
+    n_tokens = max(1, len(doc))
+    groups = cands.groups()
+    m_sent = [sent[m.start] if len(m) else 0 for m in cands.mentions]
+    g_sents: Dict[int, set] = {}
+    g_count: Dict[int, int] = {}
+    g_first: Dict[int, int] = {}
+    g_label: Dict[int, str] = {}
+    for m, g in enumerate(groups):
+        g_sents.setdefault(g, set()).add(m_sent[m])
+        g_count[g] = g_count.get(g, 0) + 1
+        g_first[g] = min(g_first.get(g, n_tokens), cands.mentions[m].start)
+        g_label.setdefault(g, cands.mentions[m].label_)
+    top: Dict[str, int] = {}
+    for g, c in g_count.items():
+        top[g_label[g]] = max(top.get(g_label[g], 0), c)
+    gap_cache: Dict[Tuple[int, int], int] = {}
+    features: List[List[float]] = []
+    contexts: List[Tuple[int, int]] = []
+    for h, t in cands.pairs:
+        gh, gt = groups[h], groups[t]
+        key = (gh, gt)
+        if key not in gap_cache:
+            gap_cache[key] = min(abs(a - b) for a in g_sents[gh] for b in g_sents[gt])
+        entity_gap = gap_cache[key]
+        mention_gap = abs(m_sent[h] - m_sent[t])
+        head, tail = cands.mentions[h], cands.mentions[t]
+        features.append([
+            float(mention_gap == 0),
+            float(entity_gap == 0),
+            float(0 in g_sents[gh]),
+            float(0 in g_sents[gt]),
+            math.log1p(g_count[gh]) / 3.0,
+            math.log1p(g_count[gt]) / 3.0,
+            float(g_count[gh] >= top[g_label[gh]]),
+            float(g_count[gt] >= top[g_label[gt]]),
+            min(entity_gap, 5) / 5.0,
+            min(mention_gap, 5) / 5.0,
+            g_first[gh] / n_tokens,
+            g_first[gt] / n_tokens,
+        ])
+        start, end = min(head.end, tail.end), max(head.start, tail.start)
+        if mention_gap == 0 and 0 < end - start <= MAX_CONTEXT_GAP:
+            contexts.append((start, end))
+        else:
+            contexts.append((0, 0))
+    return features, contexts
 
 
 def _gap(a: Span, b: Span) -> int:

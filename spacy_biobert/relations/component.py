@@ -52,6 +52,7 @@ from thinc.types import Floats2d
 
 from ..extensions import install_extensions
 from ..listeners import release_listener
+from ..optim import finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
 from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, EntityRelation, Relation
 
@@ -61,7 +62,7 @@ CAPPED_KEY = "spacy_biobert.relation_pairs_capped"
 
 DEFAULT_REL_MODEL_CONFIG = """
 [model]
-@architectures = "spacy-biobert.RelationModel.v1"
+@architectures = "spacy-biobert.RelationModel.v2"
 hidden_width = 256
 dropout = 0.1
 nO = null
@@ -131,6 +132,7 @@ class RelationExtractor(TrainablePipe):
         spans_key: Optional[str] = None,
         train_corpora: Optional[Iterable[str]] = None,
         store_all_candidates: bool = False,
+        head_lr_scale: float = 1.0,
         scorer: Optional[Callable] = None,
     ) -> None:
         """Create the component.
@@ -147,6 +149,8 @@ class RelationExtractor(TrainablePipe):
             None = from documents that carry relation annotations.
         store_all_candidates (bool): Write every candidate, not only those above
             the threshold.
+        head_lr_scale (float): The extractor's own weights learn at this multiple
+            of the training learning rate (see :mod:`spacy_biobert.optim`).
         """
         install_extensions()
         self.vocab = vocab
@@ -165,6 +169,7 @@ class RelationExtractor(TrainablePipe):
             "spans_key": spans_key,
             "train_corpora": sorted(train_corpora) if train_corpora else None,
             "store_all_candidates": bool(store_all_candidates),
+            "head_lr_scale": float(head_lr_scale),
         }
         #: Documents and candidate pairs dropped by the pair cap since creation.
         self.capped_docs = 0
@@ -324,6 +329,10 @@ class RelationExtractor(TrainablePipe):
         losses[self.name] += loss
         return losses
 
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Update the extractor's own weights at ``head_lr_scale`` times the rate."""
+        finish_update_scaled(self.model, sgd, float(self.cfg.get("head_lr_scale", 1.0)))
+
     def get_loss(  # type: ignore[override]
         self, examples: Iterable[Example], predictions: Tuple[List[Candidates], Floats2d]
     ) -> Tuple[float, Floats2d]:
@@ -403,6 +412,7 @@ class RelationExtractor(TrainablePipe):
         "spans_key": None,
         "train_corpora": None,
         "store_all_candidates": False,
+        "head_lr_scale": 1.0,
         "scorer": {"@scorers": "spacy-biobert.relation_scorer.v1"},
     },
     default_score_weights={"rel_micro_f": 1.0, "rel_micro_p": 0.0, "rel_micro_r": 0.0},
@@ -418,6 +428,7 @@ def make_relation_extractor(
     spans_key: Optional[str],
     train_corpora: Optional[List[str]],
     store_all_candidates: bool,
+    head_lr_scale: float,
     scorer: Optional[Callable],
 ) -> RelationExtractor:
     """Factory of the document-level relation extractor (see module docs)."""
@@ -425,7 +436,8 @@ def make_relation_extractor(
         nlp.vocab, model, name, candidates=candidates, labels=labels, threshold=threshold,
         mention_threshold=mention_threshold,
         spans_key=spans_key, train_corpora=train_corpora,
-        store_all_candidates=store_all_candidates, scorer=scorer,
+        store_all_candidates=store_all_candidates, head_lr_scale=head_lr_scale,
+        scorer=scorer,
     )
 
 
