@@ -127,9 +127,7 @@ def _n_extra(model: Model) -> int:
 
 def _pooling_matrices(cands: Candidates, n_tokens: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """(mentions x tokens) and (entities x mentions) averaging matrices."""
-    mention_pool = numpy.zeros((len(cands.mentions), n_tokens), dtype="f")
-    for m, span in enumerate(cands.mentions):
-        mention_pool[m, span.start:span.end] = 1.0 / max(1, span.end - span.start)
+    mention_pool = _range_means([(s.start, s.end) for s in cands.mentions], n_tokens)
     groups = cands.groups()
     n_groups = max(groups) + 1 if groups else 0
     entity_pool = numpy.zeros((n_groups, len(cands.mentions)), dtype="f")
@@ -139,13 +137,19 @@ def _pooling_matrices(cands: Candidates, n_tokens: int) -> Tuple[numpy.ndarray, 
     return mention_pool, entity_pool
 
 
-def _context_matrix(cands: Candidates, n_tokens: int) -> numpy.ndarray:
-    """(pairs x tokens) matrix averaging the tokens between the mentions of a pair."""
-    pool = numpy.zeros((len(cands), n_tokens), dtype="f")
-    for k, (start, end) in enumerate(cands.contexts or [(0, 0)] * len(cands)):
+def _range_means(ranges: List[Tuple[int, int]], n_tokens: int) -> numpy.ndarray:
+    """(ranges x tokens) matrix averaging the tokens of each [start, end) range; an
+    empty range gives a row of zeros."""
+    pool = numpy.zeros((len(ranges), n_tokens), dtype="f")
+    for k, (start, end) in enumerate(ranges):
         if end > start:
             pool[k, start:end] = 1.0 / (end - start)
     return pool
+
+
+def _context_matrix(cands: Candidates, n_tokens: int) -> numpy.ndarray:
+    """(pairs x tokens) matrix averaging the tokens between the mentions of a pair."""
+    return _range_means(cands.contexts or [(0, 0)] * len(cands), n_tokens)
 
 
 def _pair_forward(
