@@ -27,6 +27,7 @@ ENTRY_POINTS = {
         "spacy-biobert.ListenerWithTokenFeatures.v1 = spacy_biobert.ner.architectures:listener_with_token_features",
         "spacy-biobert.RelationModel.v1 = spacy_biobert.relations.architectures:relation_model",
         "spacy-biobert.RelationModel.v2 = spacy_biobert.relations.architectures:relation_model_v2",
+        "spacy-biobert.RelationModel.v3 = spacy_biobert.relations.architectures:relation_model_v3",
     ],
     "spacy_factories": [
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",

@@ -27,8 +27,16 @@ class ScaledOptimizer:
         return getattr(self.optimizer, name)
 
 
+def check_lr_scale(scale: float, component: str = "") -> float:
+    """``scale`` as a float; a ValueError (naming the component) unless it is > 0."""
+    value = float(scale)
+    if not value > 0:
+        where = f"{component}: " if component else ""
+        raise ValueError(f"{where}head_lr_scale must be > 0, got {scale}")
+    return value
+
+
 def finish_update_scaled(model: Model, sgd: Optimizer, scale: float) -> None:
     """``model.finish_update(sgd)`` with the learning rate times ``scale``."""
-    if scale <= 0:
-        raise ValueError(f"head_lr_scale must be > 0, got {scale}")
+    scale = check_lr_scale(scale)
     model.finish_update(sgd if scale == 1.0 else ScaledOptimizer(sgd, scale))  # type: ignore[arg-type]

@@ -397,7 +397,8 @@ def test_bench_pretrain_gain_dry_run(tiny_bert: Path, adapted: Path, tmp_path: P
          "--adapted", str(adapted), "--embedded", str(tiny_bert),
          "--config", str(repo_root / "configs" / "ner_cpu.cfg"),
          "--train", str(train), "--dev", str(dev), "--workdir", str(tmp_path / "work"),
-         "--output", str(output)],
+         "--pipeline", "transformer", "ner_chemical", "ner_disease", "relation_extractor",
+         "--override", "training.seed=7", "--output", str(output)],
         capture_output=True, text=True, timeout=900,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -408,5 +409,10 @@ def test_bench_pretrain_gain_dry_run(tiny_bert: Path, adapted: Path, tmp_path: P
         assert set(results[variant]["ner"]["corpora"]) == {"bc5cdr"}
         cfg = (tmp_path / "work" / variant / "model-best" / "config.cfg").read_text()
         assert results["settings"]["transformers"][variant] in cfg
+        trained = Config().from_str(cfg, interpolate=False)
+        assert trained["nlp"]["pipeline"] == ["transformer", "ner_chemical", "ner_disease",
+                                              "relation_extractor"]
+        assert trained["training"]["seed"] == 7
+        assert "cid" in results[variant]
     assert "| bc5cdr |" in proc.stdout and "goal: BC5CDR gain" in proc.stdout
     assert "DRY RUN" in proc.stdout and results["pretraining"]["steps"] == 30

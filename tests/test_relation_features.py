@@ -4,12 +4,13 @@ from typing import List, Tuple
 
 import numpy
 import pytest
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from thinc.api import Adam, Model, NumpyOps
 
 from spacy_biobert.optim import ScaledOptimizer, finish_update_scaled
-from spacy_biobert.relations.architectures import relation_model_v2
+from spacy_biobert.relations.architectures import relation_model_v2, relation_model_v3
 from spacy_biobert.relations.candidates import (
     N_PAIR_FEATURES,
     PAIR_FEATURES,
@@ -128,6 +129,57 @@ def test_v2_pair_features_gradient_matches_finite_differences(
     assert (analytic[4] != 0).any() == context
 
 
+def test_v3_attention_gradients_match_finite_differences(nlp: Language) -> None:
+    doc = lithium_doc(nlp)
+    cands = EntityPairCandidates([["CHEMICAL", "DISEASE"]], 100)(doc)
+    rng = numpy.random.default_rng(1)
+    vecs = rng.normal(size=(len(doc), 4)).astype("float64")
+    fixed = _FixedVectors([vecs])
+    model = relation_model_v3(fixed.model(), hidden_width=8, attention_width=3, nO=1)
+    features = model.layers[0]
+    features.ops = NumpyOps()
+    features.initialize(X=([doc], [cands]))
+    for name in ("att_q", "att_k"):  # float64 and larger, for a sharp finite difference
+        features.set_param(name, 2.0 * features.get_param(name).astype("float64"))
+    out, backprop = features.begin_update(([doc], [cands]))
+    weights = rng.normal(size=out.shape)
+    backprop(weights.astype(out.dtype))
+    analytic = fixed.grads[0]
+    eps = 1e-5
+
+    def objective() -> float:
+        return float((features.predict(([doc], [cands])) * weights).sum())
+
+    # Token 6 ("in") is in no mention and between no mentions: only attention reaches it.
+    assert (analytic[6] != 0).any()
+    for i, j in [(0, 0), (6, 1), (9, 3), (2, 2)]:
+        values = []
+        for sign in (1, -1):
+            fixed.vectors = [vecs.copy()]
+            fixed.vectors[0][i, j] += sign * eps
+            values.append(objective())
+        assert (values[0] - values[1]) / (2 * eps) == pytest.approx(analytic[i, j], abs=1e-5)
+    fixed.vectors = [vecs.copy()]
+    for name in ("att_q", "att_k"):
+        param = features.get_param(name)
+        grad = features.get_grad(name)
+        assert numpy.abs(grad).sum() > 0
+        for idx in [(0, 0), (2, 3), (1, 1)]:
+            values = []
+            for sign in (1, -1):
+                changed = param.copy()
+                changed[idx] += sign * eps
+                features.set_param(name, changed)
+                values.append(objective())
+            features.set_param(name, param)
+            assert (values[0] - values[1]) / (2 * eps) == pytest.approx(grad[idx], abs=1e-5)
+
+
+def test_v3_rejects_a_bad_attention_width() -> None:
+    with pytest.raises(ValueError, match="attention_width"):
+        relation_model_v3(Model("x", lambda m, x, t: (x, None)), attention_width=0)
+
+
 def test_scaled_optimizer_multiplies_the_step() -> None:
     steps = {}
     for scale in (1.0, 10.0):
@@ -152,3 +204,10 @@ def test_head_lr_scale_is_kept_by_the_components(make_rel_nlp) -> None:  # type:
             assert nlp.get_pipe(name).cfg["head_lr_scale"] == 1.0
     with pytest.raises(ValueError, match="head_lr_scale"):
         finish_update_scaled(nlp.get_pipe("relation_extractor").model, Adam(0.001), -1)
+
+
+@pytest.mark.parametrize("component", ["ner_chemical", "relation_extractor"])
+def test_bad_head_lr_scale_fails_when_the_pipeline_is_built(rel_config, component: str) -> None:  # type: ignore[no-untyped-def]
+    rel_config["components"][component]["head_lr_scale"] = 0.0
+    with pytest.raises(ValueError, match=f"{component}: head_lr_scale must be > 0"):
+        spacy.util.load_model_from_config(rel_config, auto_fill=True, validate=True)

@@ -288,3 +288,29 @@ def test_entity_and_mention_thresholds_are_separate(trained_rel_nlp: Language) -
         rel.threshold, rel.mention_threshold = 0.5, None
     assert len(doc._.entity_relations) == 4 and doc._.relations == []
     assert rel.mention_threshold == rel.threshold == 0.5
+
+
+def test_v3_attention_model_learns_and_survives_to_disk(rel_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model_cfg = rel_config["components"]["relation_extractor"]["model"]
+    model_cfg["@architectures"] = "spacy-biobert.RelationModel.v3"
+    model_cfg["attention_width"] = 8
+    spacy.util.fix_random_seed(0)
+    nlp = spacy.util.load_model_from_config(rel_config, auto_fill=True, validate=True)
+    examples = rel_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    features = nlp.get_pipe("relation_extractor").model.layers[0]
+    before = features.get_param("att_q").copy()
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    assert not numpy.allclose(before, features.get_param("att_q"))  # attention is trained
+    text, ents, _ = REL_DOCS[1]
+    with nlp.select_pipes(enable=rel_only(nlp)):
+        doc = nlp(with_ents(nlp, text, ents))
+    scores = {(r.head_id, r.tail_id): r.score for r in doc._.entity_relations}
+    assert scores.get(("C1", "D1"), 0.0) > 0.5 and ("C2", "D2") not in scores
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    with loaded.select_pipes(enable=rel_only(loaded)):
+        again = loaded(with_ents(loaded, text, ents))
+    assert [round(r.score, 5) for r in again._.entity_relations] == [
+        round(r.score, 5) for r in doc._.entity_relations]

@@ -30,7 +30,7 @@ from thinc.api import Config, Model
 
 from ..extensions import install_extensions
 from ..listeners import release_listener
-from ..optim import finish_update_scaled
+from ..optim import check_lr_scale, finish_update_scaled
 
 #: Documents a head looks at in ``initialize`` (its labels come from the config).
 INIT_SAMPLE_SIZE = 50
@@ -92,7 +92,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         if not labels:
             raise ValueError(f"NER head '{name}' needs at least one label in head_labels")
         self.cfg["head_labels"] = labels
-        self.cfg["head_lr_scale"] = float(head_lr_scale)
+        self.cfg["head_lr_scale"] = check_lr_scale(head_lr_scale, name)
         self.cfg["train_corpora"] = sorted(train_corpora) if train_corpora else None
 
     @property

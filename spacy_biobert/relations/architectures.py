@@ -18,6 +18,15 @@ vectors of a (shared) transformer listener:
 6. document-level features (:data:`~.candidates.PAIR_FEATURES`): how often and
    where each entity is named (title, first mention), whether the entity pair
    shares a sentence anywhere in the document, sentence distances.
+
+``spacy-biobert.RelationModel.v3`` adds, per pair:
+
+7. a pair-specific attention context over *all* tokens of the document (in the
+   spirit of ATLOP's localized context pooling): the pair's query is a learned
+   projection of its two entity vectors, each token's key a learned projection of
+   its vector, and the context is the softmax-weighted mean of the token vectors.
+   It can find the words that tie a chemical to a disease in another sentence,
+   which the between-mentions mean (5) cannot.
 """
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -79,8 +88,37 @@ def relation_model_v2(
                   doc_features=doc_features)
 
 
+@registry.architectures("spacy-biobert.RelationModel.v3")
+def relation_model_v3(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 256,
+    dropout: float = 0.1,
+    context: bool = True,
+    doc_features: bool = True,
+    attention_width: int = 64,
+    nO: Optional[int] = None,
+) -> Model[RelationInput, Floats2d]:
+    """v2 plus a pair-specific attention context over the document (module docs).
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): Token vectors (the shared listener).
+    hidden_width (int): Width of the hidden layer.
+    dropout (float): Dropout on the hidden layer while training.
+    context (bool): Add the mean of the tokens between the mentions of a pair.
+    doc_features (bool): Add the document-level pair features.
+    attention_width (int): Width of the attention's queries and keys.
+    nO (Optional[int]): Number of relation labels (set by the component).
+    RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
+        per candidate pair, documents in order.
+    """
+    if attention_width < 1:
+        raise ValueError(f"RelationModel.v3: attention_width must be >= 1, got {attention_width}")
+    return _build(tok2vec, hidden_width, dropout, nO, context=context,
+                  doc_features=doc_features, attention_width=attention_width)
+
+
 def _build(tok2vec: Model, hidden_width: int, dropout: float, nO: Optional[int], *,
-           context: bool, doc_features: bool) -> Model[RelationInput, Floats2d]:
+           context: bool, doc_features: bool,
+           attention_width: int = 0) -> Model[RelationInput, Floats2d]:
     instances: Model[RelationInput, Floats2d] = Model(
         "relation_pair_features",
         _pair_forward,
@@ -88,7 +126,9 @@ def _build(tok2vec: Model, hidden_width: int, dropout: float, nO: Optional[int],
         layers=[tok2vec],
         refs={"tok2vec": tok2vec},
         dims={"nO": None},
-        attrs={"context": bool(context), "doc_features": bool(doc_features)},
+        params={"att_q": None, "att_k": None} if attention_width else {},
+        attrs={"context": bool(context), "doc_features": bool(doc_features),
+               "attention_width": int(attention_width)},
     )
     classifier: Model[Floats2d, Floats2d] = chain(
         Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO)
@@ -115,10 +155,20 @@ def _pair_init(
             "transformer (the listener's upstream) before the relation extractor"
         )
     model.set_dim("nO", _n_blocks(model) * width + _n_extra(model))
+    att = int(model.attrs.get("attention_width") or 0)
+    if att:
+        # Glorot-scaled: queries and keys start with unit-variance scores, so the first
+        # attention is close to a plain mean over the document.
+        rng = numpy.random.default_rng(0)
+        att_q = rng.normal(0.0, (1.0 / (2 * width)) ** 0.5, (att, 2 * width)).astype("f")
+        att_k = rng.normal(0.0, (1.0 / width) ** 0.5, (att, width)).astype("f")
+        model.set_param("att_q", model.ops.asarray2f(att_q))  # type: ignore[arg-type]
+        model.set_param("att_k", model.ops.asarray2f(att_k))  # type: ignore[arg-type]
 
 
 def _n_blocks(model: Model) -> int:
-    return N_VECTOR_BLOCKS + (1 if model.attrs.get("context") else 0)
+    return (N_VECTOR_BLOCKS + (1 if model.attrs.get("context") else 0)
+            + (1 if model.attrs.get("attention_width") else 0))
 
 
 def _n_extra(model: Model) -> int:
@@ -162,6 +212,8 @@ def _pair_forward(
     n_out = model.get_dim("nO")
     use_context = bool(model.attrs.get("context"))
     use_features = bool(model.attrs.get("doc_features"))
+    att = int(model.attrs.get("attention_width") or 0)
+    att_scale = 1.0 / float(att) ** 0.5 if att else 0.0
     n_blocks = _n_blocks(model)
     width = (n_out - _n_extra(model)) // n_blocks
     outputs = []
@@ -186,6 +238,10 @@ def _pair_forward(
         if use_context:
             cpool = ops.asarray2f(_context_matrix(cands, vecs.shape[0]))  # type: ignore[arg-type]
             blocks.append(cpool @ vecs)
+        attn = None
+        if att:
+            attn = _attend(model, vecs, xp.hstack([he, te]), att_scale)
+            blocks.append(attn[0])
         blocks.append(dist)
         if use_features:
             feats = numpy.asarray(cands.features, dtype="f").reshape(-1, N_PAIR_FEATURES)
@@ -193,7 +249,7 @@ def _pair_forward(
                 feats = numpy.zeros((len(cands), N_PAIR_FEATURES), dtype="f")
             blocks.append(ops.asarray2f(feats))  # type: ignore[arg-type]
         outputs.append(xp.hstack(blocks))
-        saved.append((mpool, epool, groups, heads, tails, h, t, he, te, cpool))
+        saved.append((mpool, epool, groups, heads, tails, h, t, he, te, cpool, attn))
     output = xp.vstack(outputs) if outputs else ops.alloc2f(0, n_out)
 
     def backprop(d_output: Floats2d) -> RelationInput:
@@ -203,7 +259,7 @@ def _pair_forward(
             if keep is None:
                 d_tokvecs.append(ops.alloc2f(*vecs.shape))
                 continue
-            mpool, epool, groups, heads, tails, h, t, he, te, cpool = keep
+            mpool, epool, groups, heads, tails, h, t, he, te, cpool, attn = keep
             d = d_output[row:row + len(cands)]
             row += len(cands)
             blocks = [d[:, i * width:(i + 1) * width] for i in range(n_blocks)]
@@ -211,6 +267,12 @@ def _pair_forward(
             d_t = blocks[1] + blocks[2] * h
             d_he = blocks[3] + blocks[5] * te
             d_te = blocks[4] + blocks[5] * he
+            d_att_vecs = None
+            if attn is not None:
+                d_query, d_att_vecs = _attend_backprop(model, vecs, attn, blocks[n_blocks - 1],
+                                                       att_scale)
+                d_he = d_he + d_query[:, :width]
+                d_te = d_te + d_query[:, width:]
             d_evec = ops.alloc2f(epool.shape[0], width)
             ops.scatter_add(d_evec, groups[heads], d_he)
             ops.scatter_add(d_evec, groups[tails], d_te)
@@ -220,8 +282,42 @@ def _pair_forward(
             d_vecs = mpool.T @ d_mvec
             if cpool is not None:
                 d_vecs += cpool.T @ blocks[N_VECTOR_BLOCKS]
+            if d_att_vecs is not None:
+                d_vecs += d_att_vecs
             d_tokvecs.append(d_vecs)
         bp_tokvecs(d_tokvecs)
         return docs, cands_list
 
     return output, backprop
+
+
+def _attend(model: Model, vecs: Floats2d, query_in: Floats2d,
+            scale: float) -> Tuple[Floats2d, Floats2d, Floats2d, Floats2d, Floats2d]:
+    """Pair-specific attention over the tokens of one document.
+
+    RETURNS: (context per pair, attention weights, queries, keys, query inputs).
+    """
+    xp = model.ops.xp
+    keys = vecs @ model.get_param("att_k").T  # tokens x att
+    queries = query_in @ model.get_param("att_q").T  # pairs x att
+    scores = (queries @ keys.T) * scale
+    scores = scores - scores.max(axis=1, keepdims=True)
+    weights = xp.exp(scores)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return weights @ vecs, weights, queries, keys, query_in
+
+
+def _attend_backprop(model: Model, vecs: Floats2d, saved: Tuple[Floats2d, ...],
+                     d_context: Floats2d, scale: float) -> Tuple[Floats2d, Floats2d]:
+    """Gradients of :func:`_attend`; RETURNS (d query inputs, d token vectors), and adds
+    the gradients of the query and key projections to the model."""
+    _, weights, queries, keys, query_in = saved
+    d_weights = d_context @ vecs.T
+    d_vecs = weights.T @ d_context
+    d_scores = weights * (d_weights - (d_weights * weights).sum(axis=1, keepdims=True)) * scale
+    d_queries = d_scores @ keys
+    d_keys = d_scores.T @ queries
+    model.inc_grad("att_k", d_keys.T @ vecs)
+    model.inc_grad("att_q", d_queries.T @ query_in)
+    d_vecs += d_keys @ model.get_param("att_k")
+    return d_queries @ model.get_param("att_q"), d_vecs

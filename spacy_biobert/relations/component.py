@@ -52,7 +52,7 @@ from thinc.types import Floats2d
 
 from ..extensions import install_extensions
 from ..listeners import release_listener
-from ..optim import finish_update_scaled
+from ..optim import check_lr_scale, finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
 from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, EntityRelation, Relation
 
@@ -169,7 +169,7 @@ class RelationExtractor(TrainablePipe):
             "spans_key": spans_key,
             "train_corpora": sorted(train_corpora) if train_corpora else None,
             "store_all_candidates": bool(store_all_candidates),
-            "head_lr_scale": float(head_lr_scale),
+            "head_lr_scale": check_lr_scale(head_lr_scale, name),
         }
         #: Documents and candidate pairs dropped by the pair cap since creation.
         self.capped_docs = 0
