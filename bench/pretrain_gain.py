@@ -110,11 +110,12 @@ def train(config: Path, name: str, output: Path, train_files: Sequence[Path],
         "--paths.dev", " ".join(map(str, dev_files)),
         "--training.max_steps", str(max_steps),
         "--training.optimizer.learn_rate.total_steps", str(max_steps),
-        "--training.optimizer.learn_rate.warmup_steps", str(max(1, max_steps // 10)),
         "--training.eval_frequency", str(eval_frequency),
         "--training.logger.progress_bar", "false",
         "--components.transformer.model.name", name, *extra,
     ]
+    if "--training.optimizer.learn_rate.warmup_steps" not in extra:
+        cmd += ["--training.optimizer.learn_rate.warmup_steps", str(max(1, max_steps // 10))]
     print(f"== training on {name}", file=sys.stderr, flush=True)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})

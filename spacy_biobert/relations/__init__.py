@@ -2,7 +2,8 @@
 
 - ``items``: :class:`Relation` / :class:`EntityRelation`, the one stored form;
 - ``candidates``: ``spacy-biobert.entity_pair_candidates.v1`` (typed, capped pairs);
-- ``architectures``: ``spacy-biobert.RelationModel.v1`` and ``.v2`` (context, document features);
+- ``architectures``: ``spacy-biobert.RelationModel.v1``, ``.v2`` (context, document
+  features, the default) and ``.v3`` (v2 + pair-specific attention over the document);
 - ``component``: the ``biobert_relation_extractor`` factory;
 - ``scorer``: ``spacy-biobert.relation_scorer.v1`` (document-level CID P/R/F1);
 - ``evaluation`` / ``cli``: ``evaluate-relations`` and ``cv``.
