@@ -69,8 +69,9 @@ def create_multi_corpus(
             if limit_per_corpus and len(docs) > limit_per_corpus:
                 docs = random.Random(sample_seed).sample(docs, limit_per_corpus)
             for doc in docs:
-                seen.add(doc._.corpus or "")
-                for _ in range(repeats.get(doc._.corpus or "", 1)):
+                corpus = doc._.corpus or ""
+                seen.add(corpus)
+                for _ in range(repeats.get(corpus, 1)):
                     yield Example(nlp.make_doc(doc.text), doc)
         unused = sorted(set(repeats) - seen)
         if unused and not warned:
