@@ -339,6 +339,44 @@ def test_time_limit_saves_and_resume_finishes(tiny_bert: Path, tmp_path: Path) -
     assert again == json.loads((out / "pretraining.json").read_text())
 
 
+
+def test_a_finished_run_extends_with_more_steps(tiny_bert: Path, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    text = tmp_path / "unlabeled.txt"
+    text.write_text(corpus_text(), encoding="utf8")
+    out = tmp_path / "model"
+    first = pretrain([text], out, base=str(tiny_bert), progress=False,
+                     settings=tiny_settings(max_steps=4))
+    assert first["steps"] == 4 and first["extended_from"] == []
+    with caplog.at_level(logging.WARNING, logger="spacy_biobert.pretraining"):
+        more = pretrain([text], out, base=str(tiny_bert), progress=False, resume=True,
+                        settings=tiny_settings(max_steps=8))
+    assert "Extending a finished 4-step run to 8 steps" in caplog.text
+    assert more["steps"] == 8 and more["extended_from"] == [4]
+    assert more["tokens_seen"] > first["tokens_seen"]
+    assert more["perplexity"]["before"] == first["perplexity"]["before"]
+    rows = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == list(range(1, 9))
+    # Steps 5-8 follow the 8-step schedule: back up from ~0, then down to 0.
+    lrs = [row["lr"] for row in rows]
+    assert lrs[4] > lrs[3] and lrs[4] > lrs[5] > lrs[6] > lrs[7]
+
+
+def test_bf16_autocast_trains(tiny_bert: Path, tmp_path: Path) -> None:
+    """``--precision bf16`` (meant for GPUs) runs the same code path on CPU autocast."""
+    text = tmp_path / "unlabeled.txt"
+    text.write_text(corpus_text(), encoding="utf8")
+    info = pretrain([text], tmp_path / "model", base=str(tiny_bert), progress=False,
+                    settings=tiny_settings(max_steps=4, precision="bf16"))
+    assert info["steps"] == 4 and info["settings"]["precision"] == "bf16"
+    rows = [json.loads(line) for line in
+            (tmp_path / "model" / "train_log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(row["loss"]) and row["loss"] > 0 for row in rows)
+    assert info["perplexity"]["after"] is not None and np.isfinite(info["perplexity"]["after"])
+    with pytest.raises(PretrainError, match="precision must be one of fp32, bf16"):
+        pretrain([text], tmp_path / "other", base=str(tiny_bert), progress=False,
+                 settings=tiny_settings(precision="fp16"))
+
 # --- which transformer a project run uses ---------------------------------------------------
 
 def test_resolve_transformer(tmp_path: Path, adapted: Path) -> None:

@@ -50,6 +50,9 @@ def pretrain_cmd(
     seed: int = typer.Option(0, "--seed"),
     threads: int = typer.Option(0, "--threads", help="torch threads (0 = torch's default)"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:1, ..."),
+    precision: str = typer.Option(
+        "fp32", "--precision",
+        help="fp32, or bf16 (bfloat16 autocast of the forward pass; for GPUs with bf16)"),
     resume: bool = typer.Option(False, "--resume",
                                 help="Continue the run whose checkpoint is in --output"),
     overwrite: bool = typer.Option(False, "--overwrite",
@@ -72,7 +75,7 @@ def pretrain_cmd(
         learning_rate=learning_rate, warmup_fraction=warmup, mask_prob=mask_prob,
         seed=seed, save_every=save_every, heldout_every=heldout_every,
         heldout_max_seqs=heldout_max_seqs, head_fit_steps=head_fit_steps,
-        max_line_chars=max_line_chars, threads=threads, device=device,
+        max_line_chars=max_line_chars, threads=threads, device=device, precision=precision,
         allow_eval_text=allow_eval_text, time_limit_minutes=time_limit)
     try:
         info = pretrain(inputs, output, base=base or _default_base(), settings=settings,

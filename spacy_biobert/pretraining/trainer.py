@@ -12,6 +12,7 @@ order and masks are functions of (seed, epoch, index), so a resumed run continue
 where the killed one last saved. Checkpoints are written to a temporary folder and then
 renamed, so a kill while saving leaves the previous one intact.
 """
+import contextlib
 import hashlib
 import json
 import logging
@@ -48,6 +49,8 @@ EVAL_SEED = 20_200_915
 #: For tests of resume: the process kills itself (SIGKILL) after this optimizer step.
 KILL_ENV = "SPACY_BIOBERT_PRETRAIN_KILL_AFTER_STEP"
 #: Settings a resumed run must share with the run it continues.
+#: Numeric precisions of the training forward pass (``--precision``).
+PRECISIONS = ("fp32", "bf16")
 RESUME_KEYS = ("seq_len", "batch_size", "accumulate", "learning_rate", "warmup_fraction",
                "weight_decay", "mask_prob", "seed", "heldout_every", "max_line_chars")
 
@@ -80,6 +83,9 @@ class PretrainSettings:
     max_line_chars: int = MAX_LINE_CHARS
     threads: int = 0
     device: str = "cpu"
+    #: "fp32", or "bf16": bfloat16 autocast of the forward pass (GPUs with bf16; master
+    #: weights, optimizer and loss stay fp32, so no loss scaling is needed).
+    precision: str = "fp32"
     allow_eval_text: bool = False
     time_limit_minutes: float = 0.0
 
@@ -91,6 +97,9 @@ class PretrainSettings:
             raise PretrainError(f"warmup must be in [0, 1), got {self.warmup_fraction}")
         if not 0 < self.mask_prob < 1:
             raise PretrainError(f"mask probability must be in (0, 1), got {self.mask_prob}")
+        if self.precision not in PRECISIONS:
+            raise PretrainError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                                f"got {self.precision!r}")
 
 
 @dataclass
@@ -108,6 +117,8 @@ class TrainerState:
     train_seconds: float = 0.0
     perplexity: Dict[str, Optional[float]] = field(default_factory=dict)
     new_head: List[str] = field(default_factory=list)
+    #: ``max_steps`` of the finished runs this one extends (``--resume`` with more steps).
+    extended_from: List[int] = field(default_factory=list)
 
 
 def lr_factor(step: int, max_steps: int, warmup_fraction: float) -> float:
@@ -389,6 +400,16 @@ def pretrain(
         optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", map_location=device))
         torch.set_rng_state(torch.load(checkpoint / "rng.pt")["torch"])
         state = saved
+        finished_at = int(saved.settings.get("max_steps", 0))
+        if state.step >= finished_at and settings.max_steps > finished_at:
+            # A finished run given more steps: the schedule becomes that of the new total,
+            # so the learning rate steps back up from ~0 (a warm restart), then decays to 0.
+            state.extended_from.append(finished_at)
+            logger.warning("Extending a finished %d-step run to %d steps: the learning rate "
+                           "follows the %d-step schedule from step %d (%.2e)", finished_at,
+                           settings.max_steps, settings.max_steps, state.step,
+                           settings.learning_rate * lr_factor(state.step, settings.max_steps,
+                                                              settings.warmup_fraction))
         state.settings = asdict(settings)
         logger.info("Resuming %s at step %d (epoch %d, sequence %d of %d)", output,
                     state.step, state.epoch, state.position, len(train))
@@ -409,6 +430,12 @@ def pretrain(
         return np.random.default_rng([settings.seed, epoch]).permutation(len(train))
 
     stream = batches(order_for, len(train), settings.batch_size, state.epoch, state.position)
+
+    def autocast() -> Any:
+        if settings.precision == "bf16":
+            return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     kill_after = int(os.environ.get(KILL_ENV, "0") or 0)
     model.train()
     bar = tqdm(total=settings.max_steps, initial=state.step, desc="pretraining", unit="step",
@@ -429,9 +456,10 @@ def pretrain(
             n_masked = sum(int((m[2] != IGNORE_INDEX).sum()) for m in micro)
             total_loss = 0.0
             for batch, inputs_np, labels_np in micro:
-                loss, _ = mlm_loss_sum(model, torch.from_numpy(inputs_np).to(device),
-                                       torch.from_numpy(labels_np).to(device),
-                                       torch.from_numpy(batch != pad_id).long().to(device))
+                with autocast():
+                    loss, _ = mlm_loss_sum(model, torch.from_numpy(inputs_np).to(device),
+                                           torch.from_numpy(labels_np).to(device),
+                                           torch.from_numpy(batch != pad_id).long().to(device))
                 (loss / max(1, n_masked)).backward()
                 total_loss += loss.item()
                 tokens = int((batch != pad_id).sum())
@@ -493,6 +521,7 @@ def pretrain(
         "heldout_sequences": int(len(heldout)),
         "perplexity": state.perplexity,
         "new_head": new_head,
+        "extended_from": state.extended_from,
         "masking": masker.scheme,
         "tokenizer": {"class": type(tokenizer).__name__,
                       "lowercase": bool(getattr(tokenizer, "do_lower_case",
