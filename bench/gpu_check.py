@@ -88,8 +88,9 @@ def time_pretraining(model_dir: Path, inputs: List[Path], workdir: Path, *, step
         info = pretrain(inputs, output, base=str(model_dir), settings=settings, progress=False)
         speed = float(info["tokens_per_second"])
         row: Dict[str, Any] = {"wordpieces_per_s": speed, "train_seconds": info["train_seconds"]}
-        # The CPU recipe of the README: 2,600 steps of 32 x 128 wordpieces.
-        row["minutes_for_2600_steps"] = round(2600 * 32 * 128 / max(speed, 1e-9) / 60, 1)
+        # The CPU recipe of the README: 2,600 steps (of 32 x 128 wordpieces on a GPU).
+        wordpieces = 2600 * settings.batch_size * settings.seq_len
+        row["minutes_for_2600_steps"] = round(wordpieces / max(speed, 1e-9) / 60, 1)
         if use_gpu:
             row["peak_gpu_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         results[precision] = row
@@ -121,8 +122,7 @@ def main() -> None:
     train = [args.corpus / "bc5cdr_train.spacy", args.corpus / "ncbi_disease_train.spacy",
              args.corpus / "bc2gm_train.spacy", args.corpus / "linnaeus_train.spacy"]
     dev = [args.corpus / "bc5cdr_dev.spacy", args.corpus / "ncbi_disease_dev.spacy"]
-    dev = [p for p in dev if p.exists()]
-    train = [p for p in train if p.exists()]
+    train, dev = [p for p in train if p.exists()], [p for p in dev if p.exists()]
 
     start = time.perf_counter()
     model_dir = build_random_bert(args.workdir / "random-biobert-cased", corpus_texts(train),

@@ -339,7 +339,6 @@ def test_time_limit_saves_and_resume_finishes(tiny_bert: Path, tmp_path: Path) -
     assert again == json.loads((out / "pretraining.json").read_text())
 
 
-
 def test_a_finished_run_extends_with_more_steps(tiny_bert: Path, tmp_path: Path,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     text = tmp_path / "unlabeled.txt"
@@ -376,6 +375,7 @@ def test_bf16_autocast_trains(tiny_bert: Path, tmp_path: Path) -> None:
     with pytest.raises(PretrainError, match="precision must be one of fp32, bf16"):
         pretrain([text], tmp_path / "other", base=str(tiny_bert), progress=False,
                  settings=tiny_settings(precision="fp16"))
+
 
 # --- which transformer a project run uses ---------------------------------------------------
 

@@ -48,9 +48,9 @@ LOG_FILE = "train_log.jsonl"
 EVAL_SEED = 20_200_915
 #: For tests of resume: the process kills itself (SIGKILL) after this optimizer step.
 KILL_ENV = "SPACY_BIOBERT_PRETRAIN_KILL_AFTER_STEP"
-#: Settings a resumed run must share with the run it continues.
 #: Numeric precisions of the training forward pass (``--precision``).
 PRECISIONS = ("fp32", "bf16")
+#: Settings a resumed run must share with the run it continues.
 RESUME_KEYS = ("seq_len", "batch_size", "accumulate", "learning_rate", "warmup_fraction",
                "weight_decay", "mask_prob", "seed", "heldout_every", "max_line_chars")
 
