@@ -27,6 +27,12 @@ vectors of a (shared) transformer listener:
    its vector, and the context is the softmax-weighted mean of the token vectors.
    It can find the words that tie a chemical to a disease in another sentence,
    which the between-mentions mean (5) cannot.
+
+v2 and v3 take ``prior = true`` to add, per pair:
+
+8. the training-set relation prior (:mod:`.memory`): whether and how often the
+   entity pair, and each entity, took part in a relation in the *other* training
+   documents. The component builds the memory when it is initialized.
 """
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -37,6 +43,7 @@ from thinc.api import Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
 from .candidates import N_DISTANCE_FEATURES, N_PAIR_FEATURES, Candidates
+from .memory import N_PRIOR_FEATURES
 
 RelationInput = Tuple[List[Doc], List[Candidates]]
 
@@ -71,6 +78,7 @@ def relation_model_v2(
     dropout: float = 0.1,
     context: bool = True,
     doc_features: bool = True,
+    prior: bool = False,
     nO: Optional[int] = None,
 ) -> Model[RelationInput, Floats2d]:
     """Score candidate mention pairs with context and document features (module docs).
@@ -80,12 +88,13 @@ def relation_model_v2(
     dropout (float): Dropout on the hidden layer while training.
     context (bool): Add the mean of the tokens between the mentions of a pair.
     doc_features (bool): Add the document-level pair features.
+    prior (bool): Add the training-set relation prior (module docs, 8).
     nO (Optional[int]): Number of relation labels (set by the component).
     RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
         per candidate pair, documents in order.
     """
     return _build(tok2vec, hidden_width, dropout, nO, context=context,
-                  doc_features=doc_features)
+                  doc_features=doc_features, prior=prior)
 
 
 @registry.architectures("spacy-biobert.RelationModel.v3")
@@ -96,6 +105,7 @@ def relation_model_v3(
     context: bool = True,
     doc_features: bool = True,
     attention_width: int = 64,
+    prior: bool = False,
     nO: Optional[int] = None,
 ) -> Model[RelationInput, Floats2d]:
     """v2 plus a pair-specific attention context over the document (module docs).
@@ -106,6 +116,7 @@ def relation_model_v3(
     context (bool): Add the mean of the tokens between the mentions of a pair.
     doc_features (bool): Add the document-level pair features.
     attention_width (int): Width of the attention's queries and keys.
+    prior (bool): Add the training-set relation prior (module docs, 8).
     nO (Optional[int]): Number of relation labels (set by the component).
     RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
         per candidate pair, documents in order.
@@ -113,12 +124,12 @@ def relation_model_v3(
     if attention_width < 1:
         raise ValueError(f"RelationModel.v3: attention_width must be >= 1, got {attention_width}")
     return _build(tok2vec, hidden_width, dropout, nO, context=context,
-                  doc_features=doc_features, attention_width=attention_width)
+                  doc_features=doc_features, attention_width=attention_width, prior=prior)
 
 
 def _build(tok2vec: Model, hidden_width: int, dropout: float, nO: Optional[int], *,
-           context: bool, doc_features: bool,
-           attention_width: int = 0) -> Model[RelationInput, Floats2d]:
+           context: bool, doc_features: bool, attention_width: int = 0,
+           prior: bool = False) -> Model[RelationInput, Floats2d]:
     instances: Model[RelationInput, Floats2d] = Model(
         "relation_pair_features",
         _pair_forward,
@@ -128,7 +139,7 @@ def _build(tok2vec: Model, hidden_width: int, dropout: float, nO: Optional[int],
         dims={"nO": None},
         params={"att_q": None, "att_k": None} if attention_width else {},
         attrs={"context": bool(context), "doc_features": bool(doc_features),
-               "attention_width": int(attention_width)},
+               "attention_width": int(attention_width), "prior": bool(prior)},
     )
     classifier: Model[Floats2d, Floats2d] = chain(
         Relu(nO=hidden_width, dropout=dropout), Linear(nO=nO)
@@ -172,7 +183,8 @@ def _n_blocks(model: Model) -> int:
 
 
 def _n_extra(model: Model) -> int:
-    return N_DISTANCE_FEATURES + (N_PAIR_FEATURES if model.attrs.get("doc_features") else 0)
+    return (N_DISTANCE_FEATURES + (N_PAIR_FEATURES if model.attrs.get("doc_features") else 0)
+            + (N_PRIOR_FEATURES if model.attrs.get("prior") else 0))
 
 
 def _pooling_matrices(cands: Candidates, n_tokens: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
@@ -212,6 +224,7 @@ def _pair_forward(
     n_out = model.get_dim("nO")
     use_context = bool(model.attrs.get("context"))
     use_features = bool(model.attrs.get("doc_features"))
+    use_prior = bool(model.attrs.get("prior"))
     att = int(model.attrs.get("attention_width") or 0)
     att_scale = 1.0 / float(att) ** 0.5 if att else 0.0
     n_blocks = _n_blocks(model)
@@ -248,6 +261,11 @@ def _pair_forward(
             if feats.shape[0] != len(cands):  # candidates from a generator without them
                 feats = numpy.zeros((len(cands), N_PAIR_FEATURES), dtype="f")
             blocks.append(ops.asarray2f(feats))  # type: ignore[arg-type]
+        if use_prior:
+            prior = numpy.asarray(cands.prior, dtype="f").reshape(-1, N_PRIOR_FEATURES)
+            if prior.shape[0] != len(cands):  # no memory (not built, or no relation data)
+                prior = numpy.zeros((len(cands), N_PRIOR_FEATURES), dtype="f")
+            blocks.append(ops.asarray2f(prior))  # type: ignore[arg-type]
         outputs.append(xp.hstack(blocks))
         saved.append((mpool, epool, groups, heads, tails, h, t, he, te, cpool, attn))
     output = xp.vstack(outputs) if outputs else ops.alloc2f(0, n_out)

@@ -116,6 +116,8 @@ class Candidates:
     contexts: (start, end) token range between the mentions of each pair, or
         (0, 0) when they are in different sentences or far apart.
     capped: candidate pairs dropped by ``max_pairs``.
+    prior: training-set prior features of each pair (:mod:`.memory`), set by the
+        component when its model uses them.
     """
 
     mentions: List[Span] = field(default_factory=list)
@@ -125,6 +127,7 @@ class Candidates:
     features: List[List[float]] = field(default_factory=list)
     contexts: List[Tuple[int, int]] = field(default_factory=list)
     capped: int = 0
+    prior: List[List[float]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.pairs)

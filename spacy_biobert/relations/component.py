@@ -37,6 +37,12 @@ entity pair); with
 ``store_all_candidates = true`` every candidate is written with its score (what
 evaluation uses for ROC/PR curves). ``doc.user_data["spacy_biobert.relation_pairs_capped"]``
 counts the candidate pairs dropped by the candidate generator's cap.
+
+**Training-set prior.** When the model takes ``prior = true``, ``initialize`` counts
+the relations of all training documents it learns from into a
+:class:`~.memory.RelationMemory` (kept in the component's cfg, so it is saved and
+packaged with the pipeline), and every candidate pair gets the prior's features;
+while training, a document's own relations are left out of its features.
 """
 import logging
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -55,6 +61,7 @@ from ..listeners import release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
 from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, EntityRelation, Relation
+from .memory import DocCounts, RelationMemory, doc_counts, doc_hash
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +181,8 @@ class RelationExtractor(TrainablePipe):
         #: Documents and candidate pairs dropped by the pair cap since creation.
         self.capped_docs = 0
         self.capped_pairs = 0
+        self._memory: Optional[Tuple[Dict[str, Any], RelationMemory]] = None
+        self._warned_no_memory = False
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -205,6 +214,66 @@ class RelationExtractor(TrainablePipe):
         self.cfg["labels"] = sorted(set(self.cfg["labels"]) | {label})
         return 1
 
+    # --- training-set prior -----------------------------------------------------------
+
+    @property
+    def uses_prior(self) -> bool:
+        """Whether the model reads the training-set prior features."""
+        return any(node.attrs.get("prior") for node in self.model.walk())
+
+    @property
+    def memory(self) -> Optional[RelationMemory]:
+        """The training-set relation memory (None before ``initialize``)."""
+        data = self.cfg.get("memory")
+        if not data:
+            return None
+        if self._memory is None or self._memory[0] is not data:
+            self._memory = (data, RelationMemory.from_dict(data))
+        return self._memory[1]
+
+    def _type_pairs(self) -> List[Tuple[str, str]]:
+        pairs = self.cfg.get("type_pairs") or getattr(self.candidates, "type_pairs", None) or []
+        return [(str(a), str(b)) for a, b in pairs]
+
+    def _gold_spans(self, ref: Doc) -> List[Span]:
+        key = self.cfg.get("spans_key")
+        return list(ref.spans[key]) if key and key in ref.spans else list(ref.ents)
+
+    def _doc_counts(self, ref: Doc) -> DocCounts:
+        gold = {p for pairs in gold_entity_pairs(ref).values() for p in pairs}
+        return doc_counts(ref, self._type_pairs(), gold, self._gold_spans(ref))
+
+    def _add_prior(self, cands: Candidates, ref: Optional[Doc] = None) -> Candidates:
+        """Set ``cands.prior``; ``ref``: the gold Doc of a training example, whose own
+        counts are left out."""
+        if not len(cands) or not self.uses_prior:
+            return cands
+        memory = self.memory
+        if memory is None:
+            if not self._warned_no_memory:
+                logger.warning("%s: the model uses the training-set prior, but no memory "
+                               "was built (initialize the component on training data "
+                               "with relations); its features are zero", self.name)
+                self._warned_no_memory = True
+            return cands
+        exclude = None
+        if ref is not None and doc_hash(ref) in memory.docs:
+            exclude = self._doc_counts(ref)
+        cands.prior = memory.features(cands, exclude)
+        return cands
+
+    def build_memory(self, examples: Iterable[Example]) -> RelationMemory:
+        """Count the relations of the examples this component learns from into the
+        training-set memory (stored in ``cfg["memory"]``)."""
+        memory = RelationMemory.build(
+            (doc_hash(eg.reference), self._doc_counts(eg.reference))
+            for eg in examples if self.learns_from(eg.reference)
+        )
+        self.cfg["memory"] = memory.to_dict()
+        logger.info("%s: training-set prior from %d documents (%d related entity pairs)",
+                    self.name, len(memory), len(memory.pair_pos))
+        return memory
+
     # --- candidates -------------------------------------------------------------------
 
     def _spans(self, doc: Doc) -> List[Span]:
@@ -216,7 +285,7 @@ class RelationExtractor(TrainablePipe):
     def _doc_candidates(self, doc: Doc) -> Candidates:
         cands = self.candidates(doc, self._spans(doc))
         self._count_cap(doc, cands)
-        return cands
+        return self._add_prior(cands)
 
     def _count_cap(self, doc: Doc, cands: Candidates) -> None:
         if cands.capped:
@@ -241,8 +310,7 @@ class RelationExtractor(TrainablePipe):
         ref, pred = eg.reference, eg.predicted
         if not self.learns_from(ref):
             return Candidates()
-        key = self.cfg.get("spans_key")
-        gold_spans = list(ref.spans[key]) if key and key in ref.spans else list(ref.ents)
+        gold_spans = self._gold_spans(ref)
         spans: List[Span] = []
         ids: List[Tuple[str, ...]] = []
         for span in gold_spans:
@@ -251,7 +319,7 @@ class RelationExtractor(TrainablePipe):
             if mapped is not None:
                 spans.append(mapped)
                 ids.append(mention_ids(span))
-        return self.candidates(pred, spans, ids)
+        return self._add_prior(self.candidates(pred, spans, ids), ref)
 
     # --- prediction -------------------------------------------------------------------
 
@@ -370,12 +438,15 @@ class RelationExtractor(TrainablePipe):
         nlp: Optional[Language] = None,
         labels: Optional[List[str]] = None,
     ) -> None:
-        """Initialize the model on a sample of the training examples."""
+        """Initialize the model on a sample of the training examples (and, when the
+        model uses the training-set prior, build the memory from all of them)."""
         validate_get_examples(get_examples, "RelationExtractor.initialize")
         if labels is not None:
             self.cfg["labels"] = sorted(set(labels))
         if not self.cfg["labels"]:
             raise ValueError(f"{self.name}: no relation labels (set `labels` in the config)")
+        if self.uses_prior:
+            self.build_memory(get_examples())
         sample: List[Example] = []
         for eg in get_examples():
             sample.append(eg)
