@@ -257,15 +257,9 @@ def _pair_forward(
             blocks.append(attn[0])
         blocks.append(dist)
         if use_features:
-            feats = numpy.asarray(cands.features, dtype="f").reshape(-1, N_PAIR_FEATURES)
-            if feats.shape[0] != len(cands):  # candidates from a generator without them
-                feats = numpy.zeros((len(cands), N_PAIR_FEATURES), dtype="f")
-            blocks.append(ops.asarray2f(feats))  # type: ignore[arg-type]
+            blocks.append(_feature_block(ops, cands.features, len(cands), N_PAIR_FEATURES))
         if use_prior:
-            prior = numpy.asarray(cands.prior, dtype="f").reshape(-1, N_PRIOR_FEATURES)
-            if prior.shape[0] != len(cands):  # no memory (not built, or no relation data)
-                prior = numpy.zeros((len(cands), N_PRIOR_FEATURES), dtype="f")
-            blocks.append(ops.asarray2f(prior))  # type: ignore[arg-type]
+            blocks.append(_feature_block(ops, cands.prior, len(cands), N_PRIOR_FEATURES))
         outputs.append(xp.hstack(blocks))
         saved.append((mpool, epool, groups, heads, tails, h, t, he, te, cpool, attn))
     output = xp.vstack(outputs) if outputs else ops.alloc2f(0, n_out)
@@ -307,6 +301,15 @@ def _pair_forward(
         return docs, cands_list
 
     return output, backprop
+
+
+def _feature_block(ops: Any, rows: List[List[float]], n_pairs: int, width: int) -> Floats2d:
+    """Per-pair feature rows as an array; zeros when the candidates carry none (a
+    generator without document features, or a component without a prior memory)."""
+    block = numpy.asarray(rows, dtype="f").reshape(-1, width)
+    if block.shape[0] != n_pairs:
+        block = numpy.zeros((n_pairs, width), dtype="f")
+    return ops.asarray2f(block)
 
 
 def _attend(model: Model, vecs: Floats2d, query_in: Floats2d,

@@ -20,6 +20,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
+from .items import text_key
+
 #: Ids that mean "no normalized id" in the corpora (PubTator writes -1).
 NO_ID = {"", "-1", "-"}
 
@@ -68,7 +70,7 @@ def mention_ids(span: Span) -> Tuple[str, ...]:
                 ids.append(part)
     if ids:
         return tuple(ids)
-    return ("text:" + " ".join(span.text.lower().split()),)
+    return (text_key(span),)
 
 
 def distance_feature(head: Span, tail: Span) -> int:

@@ -181,6 +181,8 @@ class RelationExtractor(TrainablePipe):
         #: Documents and candidate pairs dropped by the pair cap since creation.
         self.capped_docs = 0
         self.capped_pairs = 0
+        # Whether the model reads prior features (fixed with the model).
+        self._uses_prior = any(node.attrs.get("prior") for node in model.walk())
         self._memory: Optional[Tuple[Dict[str, Any], RelationMemory]] = None
         self._warned_no_memory = False
 
@@ -219,7 +221,7 @@ class RelationExtractor(TrainablePipe):
     @property
     def uses_prior(self) -> bool:
         """Whether the model reads the training-set prior features."""
-        return any(node.attrs.get("prior") for node in self.model.walk())
+        return self._uses_prior
 
     @property
     def memory(self) -> Optional[RelationMemory]:
@@ -232,8 +234,7 @@ class RelationExtractor(TrainablePipe):
         return self._memory[1]
 
     def _type_pairs(self) -> List[Tuple[str, str]]:
-        pairs = self.cfg.get("type_pairs") or getattr(self.candidates, "type_pairs", None) or []
-        return [(str(a), str(b)) for a, b in pairs]
+        return [(str(a), str(b)) for a, b in self.cfg.get("type_pairs") or []]
 
     def _gold_spans(self, ref: Doc) -> List[Span]:
         key = self.cfg.get("spans_key")

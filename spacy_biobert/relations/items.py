@@ -43,11 +43,17 @@ class EntityRelation(NamedTuple):
     mentions: Tuple[Tuple[Span, Span], ...] = ()
 
 
+def text_key(span: Span) -> str:
+    """The entity key of a mention without ids: ``text:`` + its lower-cased text,
+    whitespace collapsed."""
+    return "text:" + " ".join(span.text.lower().split())
+
+
 def entity_key(span: Span) -> str:
     """The key that groups mentions into entities: kb_id_, else normalized text."""
     if span.kb_id_:
         return span.kb_id_
-    return "text:" + " ".join(span.text.lower().split())
+    return text_key(span)
 
 
 def _span_key(span: Span) -> SpanKey:

@@ -20,6 +20,7 @@ from spacy.util import registry
 
 from .candidates import mention_ids
 from .component import gold_entity_pairs, has_relation_annotation
+from .items import text_key
 
 Pair = Tuple[str, str]
 
@@ -29,7 +30,7 @@ def gold_entity_texts(doc: Doc) -> Dict[str, Set[str]]:
     spans = list(doc.spans["mentions"]) if "mentions" in doc.spans else list(doc.ents)
     out: Dict[str, Set[str]] = {}
     for span in spans:
-        text = "text:" + " ".join(span.text.lower().split())
+        text = text_key(span)
         for key in mention_ids(span):
             out.setdefault(key, {key}).add(text)
     return out
