@@ -59,7 +59,7 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert set(metrics["corpora"]["bc2gm"]["labels"]) == {"GENE_OR_GENE_PRODUCT"}
     nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
     assert nlp_meta["pipeline"] == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
-                                    "ner_species", "relation_extractor"]
+                                    "ner_species", "entity_propagator", "relation_extractor"]
     relations = json.loads((tmp_path / "metrics" / "relations.json").read_text())
     assert relations["gold"]["documents"] == 6 and "sweep" in relations
     assert (tmp_path / "metrics" / "relations_pr.png").exists()
