@@ -65,6 +65,10 @@ def test_ambiguous_and_short_texts_are_left_alone(nlp: spacy.Language) -> None:
     # "wheat" named SPECIES once and CHEMICAL once: ambiguous -> no propagation
     ents = [(3, 4, "SPECIES", ""), (6, 7, "CHEMICAL", "")]
     assert _ents(prop(_with_ents(nlp, ents))) == _ents(_with_ents(nlp, ents))
+    # ... also when only one of the two labels is propagated
+    species_only = nlp.add_pipe("biobert_entity_propagator", name="species_only",
+                                config={"labels": ["SPECIES"]})
+    assert _ents(species_only(_with_ents(nlp, ents))) == _ents(_with_ents(nlp, ents))
     # "E2" is shorter than min_length (3 characters); "HIV" is not
     doc = nlp.make_doc("E2 and HIV ; E2 and HIV")
     doc.ents = [Span(doc, 0, 1, label="GENE_OR_GENE_PRODUCT"), Span(doc, 2, 3, label="SPECIES")]

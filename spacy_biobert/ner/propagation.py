@@ -58,15 +58,18 @@ class EntityPropagator:
     def propagated(self, doc: Doc) -> List[Span]:
         """The new entities ``__call__`` would add to ``doc`` (none of ``doc.ents``)."""
         sources: Dict[str, List[Span]] = {}
+        # Every label a text got in this document, propagated or not.
+        labels_of: Dict[str, Set[str]] = {}
         for ent in doc.ents:
-            if self.labels is not None and ent.label_ not in self.labels:
-                continue
             if len(ent.text) < self.min_length:
                 continue
-            sources.setdefault(self._key(ent), []).append(ent)
+            key = self._key(ent)
+            labels_of.setdefault(key, set()).add(ent.label_)
+            if self.labels is None or ent.label_ in self.labels:
+                sources.setdefault(key, []).append(ent)
         forms: Dict[str, Tuple[str, str, Span]] = {}
         for key, ents in sources.items():
-            if len({e.label_ for e in ents}) > 1:
+            if len(labels_of[key]) > 1:
                 continue  # ambiguous in this document
             kb_ids = {e.kb_id_ for e in ents}
             forms[key] = (ents[0].label_, kb_ids.pop() if len(kb_ids) == 1 else "", ents[0])
