@@ -298,6 +298,42 @@ def test_entity_and_mention_thresholds_are_separate(trained_rel_nlp: Language) -
     assert rel.mention_threshold == rel.threshold == 0.5
 
 
+def test_min_per_doc_reports_each_documents_best_pairs(trained_rel_nlp: Language,
+                                                       tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Below the threshold, every document with candidates still reports its k best
+    entity pairs; documents without candidates report none; mention pairs unaffected."""
+    nlp = trained_rel_nlp
+    rel = nlp.get_pipe("relation_extractor")
+    text, ents, _ = REL_DOCS[1]
+
+    def run() -> List[Doc]:
+        docs = [with_ents(nlp, text, ents), nlp.make_doc(""),
+                with_ents(nlp, "Lithium and aspirin .", [(0, 1, "CHEMICAL", ""),
+                                                         (2, 3, "CHEMICAL", "")])]
+        with nlp.select_pipes(enable=rel_only(nlp)):
+            return list(nlp.pipe(docs))
+
+    rel.cfg["store_all_candidates"] = True
+    try:
+        every = run()[0]._.entity_relations
+    finally:
+        rel.cfg["store_all_candidates"] = False
+    best_two = {(r.head_id, r.tail_id) for r in sorted(every, key=lambda r: -r.score)[:2]}
+    rel.threshold, rel.min_per_doc = 1.01, 2
+    try:
+        out = run()
+        nlp.to_disk(tmp_path / "pipeline")
+    finally:
+        rel.threshold, rel.min_per_doc = 0.5, 0
+    assert {(r.head_id, r.tail_id) for r in out[0]._.entity_relations} == best_two
+    assert out[0]._.relations == []  # mention pairs keep their own threshold
+    assert out[1]._.entity_relations == [] and out[2]._.entity_relations == []
+    assert spacy.load(tmp_path / "pipeline").get_pipe("relation_extractor").min_per_doc == 2
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="min_per_doc"):
+            rel.min_per_doc = bad  # type: ignore[assignment]
+
+
 def test_v3_attention_model_learns_and_survives_to_disk(rel_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     model_cfg = rel_config["components"]["relation_extractor"]["model"]
     model_cfg["@architectures"] = "spacy-biobert.RelationModel.v3"

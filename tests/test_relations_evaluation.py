@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from spacy_biobert.cli import app
 from spacy_biobert.relations.evaluation import (
+    Collected,
+    entity_prf,
     evaluate_relations,
     kfold_splits,
     set_threshold,
@@ -122,6 +124,27 @@ def test_scorer_matches_ids_and_normalized_text(nlp: Language) -> None:
     assert score_relations([Example(plain, plain)])["rel_micro_f"] == 0.0
 
 
+def test_min_per_doc_in_scorer_and_entity_prf(nlp: Language) -> None:
+    gold = gold_doc(nlp, *DOCS[1])
+    predicted = nlp.make_doc(DOCS[1][0])
+    predicted._.entity_relations = [
+        EntityRelation("C2", "D2", "CID", 0.3),
+        EntityRelation("C1", "D1", "CID", 0.4),
+    ]
+    example = Example(predicted, gold)
+    assert score_relations([example], threshold=0.5)["rel_micro_f"] == 0.0
+    one = score_relations([example], threshold=0.5, min_per_doc=1)
+    assert (one["rel_micro_p"], one["rel_micro_r"]) == (1.0, 1.0)
+    assert score_relations([example], threshold=0.5, min_per_doc=2)["rel_micro_p"] == 0.5
+    # Two documents: scores with their rank in the document; three gold pairs.
+    c = Collected(entity_scores=[0.9, 0.2, 0.1, 0.3, 0.05], entity_gold=[1, 0, 0, 0, 1],
+                  entity_rank=[0, 1, 2, 0, 1], gold_best=[0.9, 0.05, -1.0],
+                  gold_matches=[[0], [4], []])
+    rows = [(r["tp"], r["predicted"], r["p"], r["r"])
+            for r in (entity_prf(c, 0.5, k) for k in (0, 1, 2))]
+    assert rows == [(1, 1, 1.0, 1 / 3), (1, 2, 0.5, 1 / 3), (2, 4, 0.5, 2 / 3)]
+
+
 def test_evaluate_gold_and_predicted_entities(trained: Tuple[Path, Path]) -> None:
     model, data = trained
     nlp = spacy.load(model)
@@ -142,6 +165,13 @@ def test_evaluate_gold_and_predicted_entities(trained: Tuple[Path, Path]) -> Non
     assert nlp.get_pipe("relation_extractor").threshold == best
     assert nlp.get_pipe("relation_extractor").mention_threshold == 0.25
     assert nlp.config["components"]["relation_extractor"]["threshold"] == best
+    # min_per_doc: with a threshold nothing reaches, each document reports its best pair.
+    nlp.get_pipe("relation_extractor").threshold = 1.01
+    strict, _ = evaluate_relations(nlp, [data], modes=["gold"])
+    assert strict["gold"]["cid"]["predicted"] == 0
+    one, _ = evaluate_relations(nlp, [data], modes=["gold"], min_per_doc=1)
+    assert one["min_per_doc"] == 1 and one["gold"]["cid"]["predicted"] == len(DOCS)
+    assert nlp.get_pipe("relation_extractor").min_per_doc == 0  # only scored, not stored
 
 
 def test_evaluate_relations_cli_writes_metrics_curves_and_threshold(
@@ -152,7 +182,7 @@ def test_evaluate_relations_cli_writes_metrics_curves_and_threshold(
     result = CliRunner().invoke(app, [
         "evaluate-relations", str(model), str(data), "--sweep", "--save-threshold",
         "--save-to", str(tmp_path / "tuned"), "--output", str(out / "relations.json"),
-        "--markdown", str(out / "relations.md"), "--curves", str(out)])
+        "--markdown", str(out / "relations.md"), "--curves", str(out), "--min-per-doc", "1"])
     assert result.exit_code == 0, result.output
     for name in ("relations.json", "relations.md", "relations_roc.png", "relations_pr.png"):
         assert (out / name).exists(), name
@@ -167,6 +197,8 @@ def test_evaluate_relations_cli_writes_metrics_curves_and_threshold(
     assert tuned_rel.mention_threshold == pytest.approx(best["best_mention_threshold"])
     assert tuned.config["components"]["relation_extractor"]["threshold"] == pytest.approx(
         best["best_threshold"])
+    assert tuned_rel.min_per_doc == 1
+    assert tuned.config["components"]["relation_extractor"]["min_per_doc"] == 1
 
 
 def test_evaluate_relations_cli_bad_input(trained: Tuple[Path, Path], tmp_path: Path) -> None:

@@ -65,6 +65,10 @@ def evaluate_relations_cmd(
                                         "component and save the pipeline (see --save-to)"),
     save_to: Optional[Path] = typer.Option(
         None, "--save-to", help="Where --save-threshold writes the pipeline (default: MODEL)"),
+    min_per_doc: Optional[int] = typer.Option(
+        None, "--min-per-doc", help="Score (and with --save-threshold store) this "
+                                    "min_per_doc instead of the component's: every document "
+                                    "reports at least its N best entity pairs"),
     component: Optional[str] = typer.Option(None, "--component", help="Relation pipe name"),
     batch_size: int = typer.Option(8, "--batch-size"),
     gpu_id: int = typer.Option(-1, "--gpu-id"),
@@ -79,7 +83,8 @@ def evaluate_relations_cmd(
     try:
         nlp = _load(model, gpu_id)
         metrics, collected = evaluate_relations(nlp, data, modes=modes, do_sweep=do_sweep,
-                                                batch_size=batch_size, component=component)
+                                                batch_size=batch_size, component=component,
+                                                min_per_doc=min_per_doc)
     except (OSError, ValueError) as err:
         msg.fail("Relation evaluation failed", str(err), exits=1)
         return
@@ -97,14 +102,15 @@ def evaluate_relations_cmd(
             msg.good(f"Saved {path}")
     if do_sweep:
         best = metrics["sweep"]
-        msg.info(f"Best thresholds on {best['mode']} entities: {best['best_threshold']:.2f} "
+        msg.info(f"Best thresholds on {best['mode']} entities (min_per_doc "
+                 f"{metrics['min_per_doc']}): {best['best_threshold']:.2f} "
                  f"(CID F1 {100 * best['best_f']:.2f}), mention pairs "
                  f"{best['best_mention_threshold']:.2f} "
                  f"(F1 {100 * best['best_mention_f']:.2f})")
         if save_threshold:
             target = save_to or Path(model)
             set_threshold(nlp, best["best_threshold"], best["best_mention_threshold"],
-                          component)
+                          component, min_per_doc)
             nlp.to_disk(target)
             msg.good(f"Stored thresholds {best['best_threshold']:.2f} (entity pairs) and "
                      f"{best['best_mention_threshold']:.2f} (mention pairs) in {target}")

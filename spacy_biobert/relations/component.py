@@ -33,7 +33,9 @@ weight: the pair that states the relation best gets most of it.
 By default only items above their threshold are written (entity pairs:
 ``threshold``; mention pairs: ``mention_threshold``, default the same; the two are
 separate because a mention pair's own score is lower than the smooth maximum of its
-entity pair); with
+entity pair). With ``min_per_doc = k`` every document with candidates also reports its
+``k`` best-scored entity pairs per label, below the threshold if need be (BC5CDR
+abstracts all state at least one CID relation; mention pairs are not affected); with
 ``store_all_candidates = true`` every candidate is written with its score (what
 evaluation uses for ROC/PR curves). ``doc.user_data["spacy_biobert.relation_pairs_capped"]``
 counts the candidate pairs dropped by the candidate generator's cap.
@@ -60,7 +62,13 @@ from ..extensions import install_extensions
 from ..listeners import release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
-from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, EntityRelation, Relation
+from .items import (
+    ENTITY_RELATIONS_KEY,
+    RELATIONS_KEY,
+    EntityRelation,
+    Relation,
+    select_entity_relations,
+)
 from .memory import DocCounts, RelationMemory, doc_counts, doc_hash
 
 logger = logging.getLogger(__name__)
@@ -102,6 +110,13 @@ def _logsumexp(x: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
     return top + float(numpy.log(e.sum())), e / e.sum()
 
 
+def check_min_per_doc(value: Any, name: str) -> int:
+    """``min_per_doc`` as an int >= 0, or a ValueError naming the component."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}: min_per_doc must be an integer >= 0, got {value!r}")
+    return value
+
+
 def has_relation_annotation(doc: Doc) -> bool:
     """Whether a (gold) Doc carries relation rows (possibly empty ones)."""
     return RELATIONS_KEY in doc.user_data or ENTITY_RELATIONS_KEY in doc.user_data
@@ -136,6 +151,7 @@ class RelationExtractor(TrainablePipe):
         labels: Iterable[str] = ("CID",),
         threshold: float = 0.5,
         mention_threshold: Optional[float] = None,
+        min_per_doc: int = 0,
         spans_key: Optional[str] = None,
         train_corpora: Optional[Iterable[str]] = None,
         store_all_candidates: bool = False,
@@ -150,6 +166,9 @@ class RelationExtractor(TrainablePipe):
         threshold (float): Minimum score of a predicted entity relation.
         mention_threshold (Optional[float]): Minimum score of a predicted mention
             relation; None = ``threshold``.
+        min_per_doc (int): Report at least this many entity relations per label in
+            every document that has candidates (its best-scored ones), even below
+            ``threshold``; 0 = the threshold alone decides.
         spans_key (Optional[str]): Read entities from ``doc.spans[spans_key]``
             (they may overlap) instead of ``doc.ents``.
         train_corpora (Optional[Iterable[str]]): Learn only from these corpora;
@@ -171,6 +190,7 @@ class RelationExtractor(TrainablePipe):
             "labels": sorted(set(labels)),
             "threshold": float(threshold),
             "mention_threshold": None if mention_threshold is None else float(mention_threshold),
+            "min_per_doc": check_min_per_doc(min_per_doc, name),
             "type_pairs": [list(p) for p in type_pairs] if type_pairs else None,
             "max_pairs": max_pairs,
             "spans_key": spans_key,
@@ -207,6 +227,15 @@ class RelationExtractor(TrainablePipe):
     @mention_threshold.setter
     def mention_threshold(self, value: Optional[float]) -> None:
         self.cfg["mention_threshold"] = None if value is None else float(value)
+
+    @property
+    def min_per_doc(self) -> int:
+        """Entity relations per label reported in every document with candidates."""
+        return int(self.cfg.get("min_per_doc") or 0)
+
+    @min_per_doc.setter
+    def min_per_doc(self, value: int) -> None:
+        self.cfg["min_per_doc"] = check_min_per_doc(value, self.name)
 
     def add_label(self, label: str) -> int:
         if label in self.cfg["labels"]:
@@ -360,12 +389,14 @@ class RelationExtractor(TrainablePipe):
                 for (head_id, tail_id), idx in groups.items():
                     lse, _ = _logsumexp(z[idx, li])
                     score = float(_sigmoid(numpy.asarray(lse)))
-                    if keep_all or score >= threshold:
-                        order = sorted(idx, key=lambda k: -z[k, li])
-                        mentions = tuple((cands.mentions[cands.pairs[k][0]],
-                                          cands.mentions[cands.pairs[k][1]]) for k in order)
-                        entity_relations.append(EntityRelation(head_id, tail_id, label, score,
-                                                               mentions))
+                    order = sorted(idx, key=lambda k: -z[k, li])
+                    mentions = tuple((cands.mentions[cands.pairs[k][0]],
+                                      cands.mentions[cands.pairs[k][1]]) for k in order)
+                    entity_relations.append(EntityRelation(head_id, tail_id, label, score,
+                                                           mentions))
+            if not keep_all:
+                entity_relations = select_entity_relations(entity_relations, threshold,
+                                                           self.min_per_doc)
             doc._.relations = relations
             doc._.entity_relations = entity_relations
 
@@ -467,6 +498,7 @@ class RelationExtractor(TrainablePipe):
         if self.scorer is None:
             return {}
         kwargs.setdefault("threshold", self.threshold)
+        kwargs.setdefault("min_per_doc", self.min_per_doc)
         kwargs.setdefault("labels", self.labels)
         return self.scorer(examples, **kwargs)
 
@@ -481,6 +513,7 @@ class RelationExtractor(TrainablePipe):
         "labels": ["CID"],
         "threshold": 0.5,
         "mention_threshold": None,
+        "min_per_doc": 0,
         "spans_key": None,
         "train_corpora": None,
         "store_all_candidates": False,
@@ -497,6 +530,7 @@ def make_relation_extractor(
     labels: List[str],
     threshold: float,
     mention_threshold: Optional[float],
+    min_per_doc: int,
     spans_key: Optional[str],
     train_corpora: Optional[List[str]],
     store_all_candidates: bool,
@@ -506,7 +540,7 @@ def make_relation_extractor(
     """Factory of the document-level relation extractor (see module docs)."""
     return RelationExtractor(
         nlp.vocab, model, name, candidates=candidates, labels=labels, threshold=threshold,
-        mention_threshold=mention_threshold,
+        mention_threshold=mention_threshold, min_per_doc=min_per_doc,
         spans_key=spans_key, train_corpora=train_corpora,
         store_all_candidates=store_all_candidates, head_lr_scale=head_lr_scale,
         scorer=scorer,

@@ -29,7 +29,13 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
-from .component import CAPPED_KEY, RelationExtractor, gold_entity_pairs, has_relation_annotation
+from .component import (
+    CAPPED_KEY,
+    RelationExtractor,
+    check_min_per_doc,
+    gold_entity_pairs,
+    has_relation_annotation,
+)
 from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY
 from .scorer import gold_entity_texts, pair_matches
 
@@ -47,8 +53,12 @@ class Collected:
 
     entity_scores: List[float] = field(default_factory=list)
     entity_gold: List[int] = field(default_factory=list)
+    #: Rank of each entity pair's score among its document's pairs of its label (0: best).
+    entity_rank: List[int] = field(default_factory=list)
     #: Best score among the predictions matching each gold entity pair (-1: none).
     gold_best: List[float] = field(default_factory=list)
+    #: Indices (into ``entity_scores``) of the predictions matching each gold entity pair.
+    gold_matches: List[List[int]] = field(default_factory=list)
     mention_scores: List[float] = field(default_factory=list)
     mention_gold: List[int] = field(default_factory=list)
     n_gold_mention_pairs: int = 0
@@ -141,14 +151,24 @@ def _collect_doc(gold: Doc, doc: Doc, rel: RelationExtractor, out: Collected) ->
     out.n_gold_mention_pairs += len(gold_mentions)
     best: Dict[Tuple[str, Tuple[str, str]], float] = {
         (label, pair): -1.0 for label, pairs in gold_pairs.items() for pair in pairs}
-    for prel in doc._.entity_relations:
+    matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {key: [] for key in best}
+    predicted = list(doc._.entity_relations)
+    ranks: Dict[int, int] = {}
+    for label in {prel.label for prel in predicted}:
+        ranked = sorted((i for i, prel in enumerate(predicted) if prel.label == label),
+                        key=lambda i: -predicted[i].score)
+        ranks.update((i, r) for r, i in enumerate(ranked))
+    for i, prel in enumerate(predicted):
         hits = [(prel.label, g) for g in gold_pairs.get(prel.label, ())
                 if pair_matches((prel.head_id, prel.tail_id), g, texts)]
-        out.entity_scores.append(prel.score)
-        out.entity_gold.append(1 if hits else 0)
         for key in hits:
             best[key] = max(best[key], prel.score)
+            matches[key].append(len(out.entity_scores))
+        out.entity_scores.append(prel.score)
+        out.entity_gold.append(1 if hits else 0)
+        out.entity_rank.append(ranks[i])
     out.gold_best.extend(best.values())
+    out.gold_matches.extend(matches[key] for key in best)
     for mrel in doc._.relations:
         out.mention_scores.append(mrel.score)
         out.mention_gold.append(1 if _mention_key(mrel.head, mrel.tail, mrel.label)
@@ -162,12 +182,15 @@ def _prf(tp: int, n_pred: int, found: int, n_gold: int) -> Dict[str, float]:
             "tp": tp, "predicted": n_pred, "gold": n_gold}
 
 
-def entity_prf(c: Collected, threshold: float) -> Dict[str, float]:
-    """Document-level entity-pair (CID) P/R/F1 at a threshold."""
+def entity_prf(c: Collected, threshold: float, min_per_doc: int = 0) -> Dict[str, float]:
+    """Document-level entity-pair (CID) P/R/F1 at a threshold (and with each document's
+    ``min_per_doc`` best pairs per label reported, as the component does)."""
     scores = numpy.asarray(c.entity_scores)
     gold = numpy.asarray(c.entity_gold, dtype=bool)
     chosen = scores >= threshold
-    found = int((numpy.asarray(c.gold_best) >= threshold).sum()) if c.gold_best else 0
+    if min_per_doc > 0:
+        chosen |= numpy.asarray(c.entity_rank) < min_per_doc
+    found = sum(1 for m in c.gold_matches if any(chosen[i] for i in m))
     return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(c.gold_best))
 
 
@@ -188,10 +211,10 @@ def _auc(y: Sequence[int], s: Sequence[float]) -> Dict[str, Optional[float]]:
     return {"roc_auc": float(roc_auc_score(y, s)), "pr_auc": float(average_precision_score(y, s))}
 
 
-def sweep(c: Collected) -> Dict[str, Any]:
-    """F1 at thresholds 0.01 … 0.99 for entity pairs (CID) and, separately, for
-    mention pairs; the best of each (ties: lowest threshold)."""
-    rows = [(float(t), entity_prf(c, float(t))["f"]) for t in THRESHOLDS]
+def sweep(c: Collected, min_per_doc: int = 0) -> Dict[str, Any]:
+    """F1 at thresholds 0.01 … 0.99 for entity pairs (CID, with ``min_per_doc``) and,
+    separately, for mention pairs; the best of each (ties: lowest threshold)."""
+    rows = [(float(t), entity_prf(c, float(t), min_per_doc)["f"]) for t in THRESHOLDS]
     best_t, best_f = max(rows, key=lambda r: (r[1], -r[0]))
     mention_rows = [(float(t), mention_prf(c, float(t))["f"]) for t in THRESHOLDS]
     best_mt, best_mf = max(mention_rows, key=lambda r: (r[1], -r[0]))
@@ -202,14 +225,15 @@ def sweep(c: Collected) -> Dict[str, Any]:
 
 
 def summarize(c: Collected, threshold: float,
-              mention_threshold: Optional[float] = None) -> Dict[str, Any]:
+              mention_threshold: Optional[float] = None, min_per_doc: int = 0) -> Dict[str, Any]:
     """All figures of one mode at its thresholds (entity pairs, mention pairs)."""
     mention_threshold = threshold if mention_threshold is None else mention_threshold
     return {
         "threshold": threshold,
         "mention_threshold": mention_threshold,
+        "min_per_doc": min_per_doc,
         "documents": c.docs,
-        "cid": entity_prf(c, threshold),
+        "cid": entity_prf(c, threshold, min_per_doc),
         "mention_pairs": mention_prf(c, mention_threshold),
         "entity_candidates": {"count": len(c.entity_scores), "positive": int(sum(c.entity_gold)),
                               "gold_pairs": len(c.gold_best),
@@ -274,31 +298,33 @@ def evaluate_relations(
     do_sweep: bool = False,
     batch_size: int = 8,
     component: Optional[str] = None,
+    min_per_doc: Optional[int] = None,
 ) -> Tuple[Dict[str, Any], Dict[str, Collected]]:
     """Evaluate the relation extractor of ``nlp`` on .spacy files (see module docs).
 
     With ``do_sweep`` the thresholds with the best CID F1 and the best mention-pair
     F1 are chosen on the first mode (``gold`` when it is evaluated) and every mode is
-    also scored at them.
+    also scored at them. ``min_per_doc`` replaces the component's setting (None: keep it).
     RETURNS (Tuple[dict, dict]): The metrics and the collected scores per mode.
     """
     _, rel = find_relation_extractor(nlp, component)
+    k = rel.min_per_doc if min_per_doc is None else check_min_per_doc(min_per_doc, rel.name)
     golds = read_gold_docs(nlp, paths)
     collected = {m: collect(nlp, golds, m, batch_size=batch_size, component=component)
                  for m in modes}
     metrics: Dict[str, Any] = {"data": [str(p) for p in paths], "component_threshold":
-                               rel.threshold, "labels": list(rel.labels)}
+                               rel.threshold, "min_per_doc": k, "labels": list(rel.labels)}
     for mode, c in collected.items():
-        metrics[mode] = summarize(c, rel.threshold, rel.mention_threshold)
+        metrics[mode] = summarize(c, rel.threshold, rel.mention_threshold, k)
     if do_sweep and collected:
         first = "gold" if "gold" in collected else next(iter(collected))
-        result = sweep(collected[first])
+        result = sweep(collected[first], k)
         metrics["sweep"] = {"mode": first, **result}
         for mode, c in collected.items():
             metrics[mode]["at_best_threshold"] = {
                 "threshold": result["best_threshold"],
                 "mention_threshold": result["best_mention_threshold"],
-                "cid": entity_prf(c, result["best_threshold"]),
+                "cid": entity_prf(c, result["best_threshold"], k),
                 "mention_pairs": mention_prf(c, result["best_mention_threshold"]),
             }
     return metrics, collected
@@ -341,15 +367,19 @@ def write_metrics(metrics: Dict[str, Any], json_path: Path, md_path: Optional[Pa
 
 def set_threshold(
     nlp: Language, threshold: float, mention_threshold: Optional[float] = None,
-    component: Optional[str] = None,
+    component: Optional[str] = None, min_per_doc: Optional[int] = None,
 ) -> None:
-    """Store thresholds in the component's cfg and the pipeline's config."""
+    """Store thresholds (and ``min_per_doc``, unless None) in the component's cfg and
+    the pipeline's config."""
     name, rel = find_relation_extractor(nlp, component)
     rel.threshold = threshold
     rel.mention_threshold = mention_threshold
     config = nlp.get_pipe_config(name)
     config["threshold"] = float(threshold)
     config["mention_threshold"] = None if mention_threshold is None else float(mention_threshold)
+    if min_per_doc is not None:
+        rel.min_per_doc = min_per_doc
+        config["min_per_doc"] = rel.min_per_doc
 
 
 def kfold_splits(n: int, k: int, seed: int = 0) -> List[Tuple[List[int], List[int]]]:

@@ -141,3 +141,19 @@ def supporting_mentions(
     heads = [s for s in spans if head_id in ids(s)]
     tails = [s for s in spans if tail_id in ids(s)]
     return tuple((h, t) for h in heads for t in tails if h != t)
+
+
+def select_entity_relations(
+    relations: Iterable[EntityRelation], threshold: float, min_per_doc: int = 0
+) -> List[EntityRelation]:
+    """The entity relations a document reports: those scored at least ``threshold``,
+    and for each label at least the ``min_per_doc`` best-scored ones (in input order).
+    """
+    relations = list(relations)
+    keep = {i for i, rel in enumerate(relations) if rel.score >= threshold}
+    if min_per_doc > 0:
+        for label in {rel.label for rel in relations}:
+            ranked = sorted((i for i, rel in enumerate(relations) if rel.label == label),
+                            key=lambda i: -relations[i].score)
+            keep.update(ranked[:min_per_doc])
+    return [rel for i, rel in enumerate(relations) if i in keep]

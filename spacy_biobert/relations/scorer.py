@@ -1,7 +1,8 @@
 """Document-level relation scores (the BioCreative V CID measure and its end-to-end form).
 
 Per document, the predicted entity pairs (``doc._.entity_relations`` with
-``score >= threshold``) are compared with the gold ones:
+``score >= threshold``, plus the ``min_per_doc`` best-scored ones per label) are
+compared with the gold ones:
 
 - with gold entities as input, entity keys are normalized ids (MeSH) on both sides:
   the official CID measure;
@@ -20,7 +21,7 @@ from spacy.util import registry
 
 from .candidates import mention_ids
 from .component import gold_entity_pairs, has_relation_annotation
-from .items import text_key
+from .items import select_entity_relations, text_key
 
 Pair = Tuple[str, str]
 
@@ -68,6 +69,7 @@ def score_relations(
     examples: Iterable[Example],
     *,
     threshold: float = 0.5,
+    min_per_doc: int = 0,
     labels: Optional[Sequence[str]] = None,
     **_: Any,
 ) -> Dict[str, Any]:
@@ -83,9 +85,9 @@ def score_relations(
         gold = gold_entity_pairs(eg.reference)
         texts = gold_entity_texts(eg.reference)
         predicted: Dict[str, Set[Pair]] = {}
-        for rel in eg.predicted._.entity_relations:
-            if rel.score >= threshold:
-                predicted.setdefault(rel.label, set()).add((rel.head_id, rel.tail_id))
+        for rel in select_entity_relations(eg.predicted._.entity_relations, threshold,
+                                           min_per_doc):
+            predicted.setdefault(rel.label, set()).add((rel.head_id, rel.tail_id))
         for label in set(gold) | set(predicted) | set(labels or ()):
             good, found = match_pairs(predicted.get(label, ()), gold.get(label, ()), texts)
             c = counts.setdefault(label, [0, 0, 0, 0])
