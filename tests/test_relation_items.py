@@ -14,6 +14,8 @@ from spacy_biobert.relations.items import (
     EntityRelation,
     Relation,
     entity_key,
+    score_ranks,
+    select_entity_relations,
     supporting_mentions,
 )
 
@@ -161,3 +163,15 @@ def test_supporting_mentions(doc: Doc) -> None:
     assert supporting_mentions(doc, "D008012", "D999999") == ()
     by_text = supporting_mentions(doc, "D008012", "text:rats")
     assert [(h.start, t.text) for h, t in by_text] == [(0, "Rats"), (5, "Rats")]
+
+
+def test_select_entity_relations_keeps_the_best_per_label_below_the_threshold() -> None:
+    rels = [EntityRelation("C1", "D1", "CID", 0.2), EntityRelation("C2", "D2", "CID", 0.4),
+            EntityRelation("C1", "D2", "OTHER", 0.1), EntityRelation("C3", "D3", "CID", 0.4),
+            EntityRelation("C2", "D1", "CID", 0.9)]
+    assert score_ranks(rels) == [3, 1, 0, 2, 0]  # ties in input order
+    assert select_entity_relations(rels, 0.5) == [rels[4]]
+    assert select_entity_relations(rels, 0.5, 1) == [rels[2], rels[4]]
+    assert select_entity_relations(rels, 0.5, 2) == [rels[1], rels[2], rels[4]]
+    assert select_entity_relations(rels, 0.0, 0) == rels
+    assert select_entity_relations([], 0.5, 3) == []

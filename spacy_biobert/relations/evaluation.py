@@ -36,7 +36,7 @@ from .component import (
     gold_entity_pairs,
     has_relation_annotation,
 )
-from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY
+from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, score_ranks
 from .scorer import gold_entity_texts, pair_matches
 
 logger = logging.getLogger(__name__)
@@ -153,11 +153,7 @@ def _collect_doc(gold: Doc, doc: Doc, rel: RelationExtractor, out: Collected) ->
         (label, pair): -1.0 for label, pairs in gold_pairs.items() for pair in pairs}
     matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {key: [] for key in best}
     predicted = list(doc._.entity_relations)
-    ranks: Dict[int, int] = {}
-    for label in {prel.label for prel in predicted}:
-        ranked = sorted((i for i, prel in enumerate(predicted) if prel.label == label),
-                        key=lambda i: -predicted[i].score)
-        ranks.update((i, r) for r, i in enumerate(ranked))
+    ranks = score_ranks(predicted)
     for i, prel in enumerate(predicted):
         hits = [(prel.label, g) for g in gold_pairs.get(prel.label, ())
                 if pair_matches((prel.head_id, prel.tail_id), g, texts)]

@@ -143,6 +143,18 @@ def supporting_mentions(
     return tuple((h, t) for h in heads for t in tails if h != t)
 
 
+def score_ranks(relations: Sequence[EntityRelation]) -> List[int]:
+    """Rank of each relation's score among the relations with its label (0: best;
+    ties in input order)."""
+    ranks = [0] * len(relations)
+    for label in {rel.label for rel in relations}:
+        ranked = sorted((i for i, rel in enumerate(relations) if rel.label == label),
+                        key=lambda i: -relations[i].score)
+        for rank, i in enumerate(ranked):
+            ranks[i] = rank
+    return ranks
+
+
 def select_entity_relations(
     relations: Iterable[EntityRelation], threshold: float, min_per_doc: int = 0
 ) -> List[EntityRelation]:
@@ -150,10 +162,6 @@ def select_entity_relations(
     and for each label at least the ``min_per_doc`` best-scored ones (in input order).
     """
     relations = list(relations)
-    keep = {i for i, rel in enumerate(relations) if rel.score >= threshold}
-    if min_per_doc > 0:
-        for label in {rel.label for rel in relations}:
-            ranked = sorted((i for i, rel in enumerate(relations) if rel.label == label),
-                            key=lambda i: -relations[i].score)
-            keep.update(ranked[:min_per_doc])
-    return [rel for i, rel in enumerate(relations) if i in keep]
+    ranks = score_ranks(relations)
+    return [rel for rel, rank in zip(relations, ranks)
+            if rel.score >= threshold or rank < min_per_doc]
