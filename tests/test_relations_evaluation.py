@@ -138,8 +138,7 @@ def test_min_per_doc_in_scorer_and_entity_prf(nlp: Language) -> None:
     assert score_relations([example], threshold=0.5, min_per_doc=2)["rel_micro_p"] == 0.5
     # Two documents: scores with their rank in the document; three gold pairs.
     c = Collected(entity_scores=[0.9, 0.2, 0.1, 0.3, 0.05], entity_gold=[1, 0, 0, 0, 1],
-                  entity_rank=[0, 1, 2, 0, 1], gold_best=[0.9, 0.05, -1.0],
-                  gold_matches=[[0], [4], []])
+                  entity_rank=[0, 1, 2, 0, 1], gold_matches=[[0], [4], []])
     rows = [(r["tp"], r["predicted"], r["p"], r["r"])
             for r in (entity_prf(c, 0.5, k) for k in (0, 1, 2))]
     assert rows == [(1, 1, 1.0, 1 / 3), (1, 2, 0.5, 1 / 3), (2, 4, 0.5, 2 / 3)]

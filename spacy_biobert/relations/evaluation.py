@@ -55,9 +55,8 @@ class Collected:
     entity_gold: List[int] = field(default_factory=list)
     #: Rank of each entity pair's score among its document's pairs of its label (0: best).
     entity_rank: List[int] = field(default_factory=list)
-    #: Best score among the predictions matching each gold entity pair (-1: none).
-    gold_best: List[float] = field(default_factory=list)
-    #: Indices (into ``entity_scores``) of the predictions matching each gold entity pair.
+    #: Indices (into ``entity_scores``) of the predictions matching each gold entity pair
+    #: (empty: the pair is no candidate).
     gold_matches: List[List[int]] = field(default_factory=list)
     mention_scores: List[float] = field(default_factory=list)
     mention_gold: List[int] = field(default_factory=list)
@@ -149,22 +148,19 @@ def _collect_doc(gold: Doc, doc: Doc, rel: RelationExtractor, out: Collected) ->
     for mrel in gold._.relations:
         gold_mentions.add(_mention_key(mrel.head, mrel.tail, mrel.label))
     out.n_gold_mention_pairs += len(gold_mentions)
-    best: Dict[Tuple[str, Tuple[str, str]], float] = {
-        (label, pair): -1.0 for label, pairs in gold_pairs.items() for pair in pairs}
-    matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {key: [] for key in best}
+    matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {
+        (label, pair): [] for label, pairs in gold_pairs.items() for pair in pairs}
     predicted = list(doc._.entity_relations)
     ranks = score_ranks(predicted)
     for i, prel in enumerate(predicted):
         hits = [(prel.label, g) for g in gold_pairs.get(prel.label, ())
                 if pair_matches((prel.head_id, prel.tail_id), g, texts)]
         for key in hits:
-            best[key] = max(best[key], prel.score)
             matches[key].append(len(out.entity_scores))
         out.entity_scores.append(prel.score)
         out.entity_gold.append(1 if hits else 0)
         out.entity_rank.append(ranks[i])
-    out.gold_best.extend(best.values())
-    out.gold_matches.extend(matches[key] for key in best)
+    out.gold_matches.extend(matches.values())
     for mrel in doc._.relations:
         out.mention_scores.append(mrel.score)
         out.mention_gold.append(1 if _mention_key(mrel.head, mrel.tail, mrel.label)
@@ -187,7 +183,7 @@ def entity_prf(c: Collected, threshold: float, min_per_doc: int = 0) -> Dict[str
     if min_per_doc > 0:
         chosen |= numpy.asarray(c.entity_rank) < min_per_doc
     found = sum(1 for m in c.gold_matches if any(chosen[i] for i in m))
-    return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(c.gold_best))
+    return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(c.gold_matches))
 
 
 def mention_prf(c: Collected, threshold: float) -> Dict[str, float]:
@@ -232,9 +228,9 @@ def summarize(c: Collected, threshold: float,
         "cid": entity_prf(c, threshold, min_per_doc),
         "mention_pairs": mention_prf(c, mention_threshold),
         "entity_candidates": {"count": len(c.entity_scores), "positive": int(sum(c.entity_gold)),
-                              "gold_pairs": len(c.gold_best),
-                              "gold_pairs_not_candidates": int(sum(1 for b in c.gold_best
-                                                                   if b < 0))},
+                              "gold_pairs": len(c.gold_matches),
+                              "gold_pairs_not_candidates": sum(1 for m in c.gold_matches
+                                                               if not m)},
         "mention_candidates": {"count": len(c.mention_scores),
                                "positive": int(sum(c.mention_gold)),
                                "gold_pairs": c.n_gold_mention_pairs},
