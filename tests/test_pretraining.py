@@ -24,6 +24,7 @@ from spacy_biobert.pretraining.data import (
     TextStats,
     WholeWordMasker,
     pack_texts,
+    parse_repeats,
     read_texts,
     split_long_text,
 )
@@ -99,6 +100,28 @@ def test_heldout_slice_is_every_nth_line_of_the_first_file(write_file: WriteFile
     train, heldout = read_texts([first, second], stats=TextStats(), heldout_every=5)
     assert heldout == ["line 5", "line 10"]
     assert "line 5" not in train and "other 5" in train and len(train) == 18
+
+
+def test_repeat_weights_a_file_but_never_its_heldout_lines(write_file: WriteFile) -> None:
+    first = write_file("a.txt", "\n".join(f"line {i}" for i in range(1, 11)))
+    second = write_file("b.txt", "\n".join(f"other {i}" for i in range(1, 4)))
+    stats = TextStats()
+    repeats = parse_repeats([f"{first}=3"], [first, second])
+    train, heldout = read_texts([first, second], stats=stats, heldout_every=5, repeats=repeats)
+    assert heldout == ["line 5", "line 10"]
+    assert "line 5" not in train and train.count("line 1") == 3 and train.count("other 1") == 1
+    assert len(train) == 3 * 8 + 3 == stats.texts
+    assert stats.repeats == {str(first): 3}
+
+
+def test_repeat_and_duplicate_inputs_are_clear_errors(write_file: WriteFile) -> None:
+    path = write_file("a.txt", "some text\n")
+    for spec, match in [("a.txt", "expected PATH=N"), (f"{path}=0", "whole number"),
+                        (f"{path}=two", "whole number"), ("other.txt=2", "not one of the inputs")]:
+        with pytest.raises(PretrainDataError, match=match):
+            parse_repeats([spec], [path])
+    with pytest.raises(PretrainDataError, match="given twice.*--repeat"):
+        read_texts([path, path], stats=TextStats())
 
 
 def test_docbin_input_gives_sentences(write_file: WriteFile, tmp_path: Path) -> None:
@@ -264,6 +287,11 @@ def test_cli_reports_bad_input_clearly(tiny_bert: Path, write_file: WriteFile) -
     printed = " ".join(proc.stdout.split())
     assert "Pretraining failed" in printed and "exists and is not empty" in printed
     assert "Traceback" not in proc.stderr
+    proc = run_cli(str(text), "--output", str(out / "new"), "--base", str(tiny_bert),
+                   "--repeat", "train.txt=2", *TINY_ARGS)
+    printed = " ".join(proc.stdout.split())
+    assert proc.returncode == 1 and "is not one of the inputs" in printed
+    assert "Traceback" not in proc.stderr
 
 
 def _weights(path: Path) -> Dict[str, np.ndarray]:
@@ -309,6 +337,9 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_bert: Path, tmp_path: 
     # Resuming with other settings is refused.
     changed = run_cli(*args, "--output", str(tmp_path / "run"), "--resume", "--seed", "1")
     assert changed.returncode == 1 and "seed: 0 (checkpoint) vs 1" in changed.stdout
+    changed = run_cli(*args, "--output", str(tmp_path / "run"), "--resume",
+                      "--repeat", f"{text}=2")
+    assert changed.returncode == 1 and "repeats: {} (checkpoint)" in changed.stdout
 
 
 def test_a_model_with_an_mlm_head_continues_without_a_new_head(adapted: Path,

@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from .data import MAX_LINE_CHARS, PretrainDataError
+from .data import MAX_LINE_CHARS, PretrainDataError, parse_repeats
 from .model import ModelLoadError
 from .resolve import CHOICES, DEFAULT_ADAPTED, resolve_transformer
 from .trainer import PretrainError, PretrainSettings, pretrain
@@ -57,6 +57,9 @@ def pretrain_cmd(
                                 help="Continue the run whose checkpoint is in --output"),
     overwrite: bool = typer.Option(False, "--overwrite",
                                    help="Replace an earlier pretrain output in --output"),
+    repeat: List[str] = typer.Option(
+        [], "--repeat", metavar="PATH=N",
+        help="Read INPUT PATH N times (weight the task's own train text); repeatable"),
     allow_eval_text: bool = typer.Option(
         False, "--allow-eval-text", help="Accept inputs named like dev/test splits"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars"),
@@ -70,13 +73,18 @@ def pretrain_cmd(
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s",
                         stream=sys.stderr)
+    try:
+        repeats = parse_repeats(repeat, inputs)
+    except PretrainDataError as err:
+        msg.fail("Pretraining failed", str(err), exits=1)
+        return
     settings = PretrainSettings(
         max_steps=max_steps, seq_len=seq_len, batch_size=batch_size, accumulate=accumulate,
         learning_rate=learning_rate, warmup_fraction=warmup, mask_prob=mask_prob,
         seed=seed, save_every=save_every, heldout_every=heldout_every,
         heldout_max_seqs=heldout_max_seqs, head_fit_steps=head_fit_steps,
         max_line_chars=max_line_chars, threads=threads, device=device, precision=precision,
-        allow_eval_text=allow_eval_text, time_limit_minutes=time_limit)
+        allow_eval_text=allow_eval_text, time_limit_minutes=time_limit, repeats=repeats)
     try:
         info = pretrain(inputs, output, base=base or _default_base(), settings=settings,
                         resume=resume, overwrite=overwrite, progress=not quiet)

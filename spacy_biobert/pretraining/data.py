@@ -46,6 +46,8 @@ class TextStats:
     empty_lines: int = 0
     bad_byte_lines: int = 0
     split_lines: int = 0
+    #: Files read more than once (``--repeat``): path -> copies.
+    repeats: Dict[str, int] = field(default_factory=dict)
     examples: List[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -63,6 +65,25 @@ def check_train_split(path: Path) -> None:
             f"{path}: the name looks like a development/test split; pretraining on it would "
             "leak evaluation text into the model. Pass train-split files only "
             "(or --allow-eval-text if this file is not an evaluation split).")
+
+
+def parse_repeats(specs: Iterable[str], inputs: Sequence[Path]) -> Dict[str, int]:
+    """``PATH=N`` specs (``--repeat``) as {input path: copies}; PATH must be an input."""
+    names = {str(Path(p)) for p in inputs}
+    repeats: Dict[str, int] = {}
+    for spec in specs:
+        path, sep, count = spec.rpartition("=")
+        if not sep or not path:
+            raise PretrainDataError(f"--repeat {spec!r}: expected PATH=N, e.g. "
+                                    "corpus/bc5cdr_train.spacy=10")
+        key = str(Path(path))
+        if key not in names:
+            raise PretrainDataError(f"--repeat {spec!r}: {path} is not one of the inputs "
+                                    f"({', '.join(sorted(names))})")
+        if not count.isdigit() or int(count) < 1:
+            raise PretrainDataError(f"--repeat {spec!r}: N must be a whole number >= 1")
+        repeats[key] = int(count)
+    return repeats
 
 
 def split_long_text(text: str, max_chars: int) -> List[str]:
@@ -126,6 +147,7 @@ def read_texts(
     max_chars: int = MAX_LINE_CHARS,
     heldout_every: int = 0,
     allow_eval_text: bool = False,
+    repeats: Optional[Dict[str, int]] = None,
 ) -> Tuple[List[str], List[str]]:
     """Read training texts and the held-out slice from text files and DocBins.
 
@@ -135,14 +157,23 @@ def read_texts(
     heldout_every (int): Every N-th line of the first input (by line number) goes to the
         held-out slice instead of training; 0 = no held-out slice.
     allow_eval_text (bool): Accept files named like dev/test splits.
+    repeats (Optional[Dict[str, int]]): Input path -> copies of its training texts (to
+        weight the task's own text, "task-adaptive pretraining"); held-out lines are
+        never repeated into training.
     RETURNS (Tuple[List[str], List[str]]): Training texts, held-out texts.
     """
     if not paths:
         raise PretrainDataError("no input files given")
     train: List[str] = []
     heldout: List[str] = []
+    seen = set()
     for file_index, path in enumerate(paths):
         path = Path(path)
+        if str(path) in seen:
+            raise PretrainDataError(
+                f"{path} is given twice; to weight a file, give it once with "
+                f"--repeat {path}=N")
+        seen.add(str(path))
         if not path.exists():
             raise PretrainDataError(f"{path}: no such file")
         if path.is_dir():
@@ -151,6 +182,7 @@ def read_texts(
             check_train_split(path)
         stats.files.append(str(path))
         before = stats.texts
+        first = len(train)
         lines: Iterable[Tuple[int, str]]
         lines = _docbin_texts(path) if path.suffix == ".spacy" else _text_file_lines(path, stats)
         for lineno, raw_text in lines:
@@ -173,6 +205,13 @@ def read_texts(
                 stats.chars += sum(len(p) for p in pieces)
         if stats.texts == before:
             logger.warning("%s: no text in this file", path)
+        copies = (repeats or {}).get(str(path), 1)
+        if copies > 1:
+            added = train[first:]
+            train.extend(added * (copies - 1))
+            stats.texts += len(added) * (copies - 1)
+            stats.chars += sum(len(t) for t in added) * (copies - 1)
+            stats.repeats[str(path)] = copies
     if not train:
         raise PretrainDataError(
             f"no text to train on in {', '.join(str(p) for p in paths)} (all lines empty?)")

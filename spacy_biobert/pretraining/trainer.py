@@ -52,7 +52,8 @@ KILL_ENV = "SPACY_BIOBERT_PRETRAIN_KILL_AFTER_STEP"
 PRECISIONS = ("fp32", "bf16")
 #: Settings a resumed run must share with the run it continues.
 RESUME_KEYS = ("seq_len", "batch_size", "accumulate", "learning_rate", "warmup_fraction",
-               "weight_decay", "mask_prob", "seed", "heldout_every", "max_line_chars")
+               "weight_decay", "mask_prob", "seed", "heldout_every", "max_line_chars",
+               "repeats")
 
 
 class PretrainError(ValueError):
@@ -88,6 +89,8 @@ class PretrainSettings:
     precision: str = "fp32"
     allow_eval_text: bool = False
     time_limit_minutes: float = 0.0
+    #: Input path -> copies of its training texts (``--repeat PATH=N``).
+    repeats: Dict[str, int] = field(default_factory=dict)
 
     def check(self) -> None:
         for name in ("max_steps", "seq_len", "batch_size", "accumulate", "save_every"):
@@ -352,8 +355,10 @@ def pretrain(
     saved: Optional[TrainerState] = None
     if checkpoint is not None:
         saved = TrainerState(**json.loads((checkpoint / STATE_FILE).read_text()))
+        defaults = PretrainSettings()
         diffs = [f"{k}: {saved.settings.get(k)} (checkpoint) vs {getattr(settings, k)}"
-                 for k in RESUME_KEYS if saved.settings.get(k) != getattr(settings, k)]
+                 for k in RESUME_KEYS
+                 if saved.settings.get(k, getattr(defaults, k)) != getattr(settings, k)]
         if saved.base != base:
             diffs.append(f"base: {saved.base} (checkpoint) vs {base}")
         if saved.inputs != [str(p) for p in inputs]:
@@ -374,7 +379,8 @@ def pretrain(
     stats = TextStats()
     texts, heldout_texts = read_texts(inputs, stats=stats, max_chars=settings.max_line_chars,
                                       heldout_every=settings.heldout_every,
-                                      allow_eval_text=settings.allow_eval_text)
+                                      allow_eval_text=settings.allow_eval_text,
+                                      repeats=settings.repeats)
     for example in stats.examples:
         logger.warning(example)
     train = pack_texts(texts, tokenizer, settings.seq_len, progress=progress)
