@@ -117,7 +117,8 @@ def test_repeat_weights_a_file_but_never_its_heldout_lines(write_file: WriteFile
 def test_repeat_and_duplicate_inputs_are_clear_errors(write_file: WriteFile) -> None:
     path = write_file("a.txt", "some text\n")
     for spec, match in [("a.txt", "expected PATH=N"), (f"{path}=0", "whole number"),
-                        (f"{path}=two", "whole number"), ("other.txt=2", "not one of the inputs")]:
+                        (f"{path}=two", "whole number"), (f"{path}=\u00b2", "whole number"),
+                        ("other.txt=2", "not one of the inputs")]:
         with pytest.raises(PretrainDataError, match=match):
             parse_repeats([spec], [path])
     with pytest.raises(PretrainDataError, match="given twice.*--repeat"):

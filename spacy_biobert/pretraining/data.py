@@ -80,7 +80,7 @@ def parse_repeats(specs: Iterable[str], inputs: Sequence[Path]) -> Dict[str, int
         if key not in names:
             raise PretrainDataError(f"--repeat {spec!r}: {path} is not one of the inputs "
                                     f"({', '.join(sorted(names))})")
-        if not count.isdigit() or int(count) < 1:
+        if not (count.isascii() and count.isdigit()) or int(count) < 1:
             raise PretrainDataError(f"--repeat {spec!r}: N must be a whole number >= 1")
         repeats[key] = int(count)
     return repeats
