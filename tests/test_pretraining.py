@@ -123,6 +123,11 @@ def test_repeat_and_duplicate_inputs_are_clear_errors(write_file: WriteFile) -> 
             parse_repeats([spec], [path])
     with pytest.raises(PretrainDataError, match="given twice.*--repeat"):
         read_texts([path, path], stats=TextStats())
+    # The same checks guard read_texts (and pretrain) when called from Python.
+    for repeats, match in [({"other.txt": 2}, "not one of the inputs"),
+                           ({str(path): 0}, "whole number")]:
+        with pytest.raises(PretrainDataError, match=match):
+            read_texts([path], stats=TextStats(), repeats=repeats)
 
 
 def test_docbin_input_gives_sentences(write_file: WriteFile, tmp_path: Path) -> None:

@@ -69,21 +69,28 @@ def check_train_split(path: Path) -> None:
 
 def parse_repeats(specs: Iterable[str], inputs: Sequence[Path]) -> Dict[str, int]:
     """``PATH=N`` specs (``--repeat``) as {input path: copies}; PATH must be an input."""
-    names = {str(Path(p)) for p in inputs}
     repeats: Dict[str, int] = {}
     for spec in specs:
         path, sep, count = spec.rpartition("=")
         if not sep or not path:
             raise PretrainDataError(f"--repeat {spec!r}: expected PATH=N, e.g. "
                                     "corpus/bc5cdr_train.spacy=10")
-        key = str(Path(path))
-        if key not in names:
-            raise PretrainDataError(f"--repeat {spec!r}: {path} is not one of the inputs "
-                                    f"({', '.join(sorted(names))})")
-        if not (count.isascii() and count.isdigit()) or int(count) < 1:
+        if not (count.isascii() and count.isdigit()):
             raise PretrainDataError(f"--repeat {spec!r}: N must be a whole number >= 1")
-        repeats[key] = int(count)
+        repeats[str(Path(path))] = int(count)
+    check_repeats(repeats, inputs)
     return repeats
+
+
+def check_repeats(repeats: Dict[str, int], inputs: Sequence[Path]) -> None:
+    """Every repeated path is an input, every count a whole number >= 1."""
+    names = {str(Path(p)) for p in inputs}
+    for path, count in repeats.items():
+        if str(Path(path)) not in names:
+            raise PretrainDataError(f"--repeat '{path}={count}': {path} is not one of the "
+                                    f"inputs ({', '.join(sorted(names))})")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise PretrainDataError(f"--repeat '{path}={count}': N must be a whole number >= 1")
 
 
 def split_long_text(text: str, max_chars: int) -> List[str]:
@@ -164,6 +171,8 @@ def read_texts(
     """
     if not paths:
         raise PretrainDataError("no input files given")
+    check_repeats(repeats or {}, paths)
+    copies_of = {str(Path(path)): count for path, count in (repeats or {}).items()}
     train: List[str] = []
     heldout: List[str] = []
     seen = set()
@@ -181,7 +190,7 @@ def read_texts(
         if not allow_eval_text:
             check_train_split(path)
         stats.files.append(str(path))
-        before = stats.texts
+        before, chars_before = stats.texts, stats.chars
         first = len(train)
         lines: Iterable[Tuple[int, str]]
         lines = _docbin_texts(path) if path.suffix == ".spacy" else _text_file_lines(path, stats)
@@ -205,12 +214,11 @@ def read_texts(
                 stats.chars += sum(len(p) for p in pieces)
         if stats.texts == before:
             logger.warning("%s: no text in this file", path)
-        copies = (repeats or {}).get(str(path), 1)
+        copies = copies_of.get(str(path), 1)
         if copies > 1:
-            added = train[first:]
-            train.extend(added * (copies - 1))
-            stats.texts += len(added) * (copies - 1)
-            stats.chars += sum(len(t) for t in added) * (copies - 1)
+            train.extend(train[first:] * (copies - 1))
+            stats.texts += (stats.texts - before) * (copies - 1)
+            stats.chars += (stats.chars - chars_before) * (copies - 1)
             stats.repeats[str(path)] = copies
     if not train:
         raise PretrainDataError(
