@@ -38,6 +38,9 @@ ENTRY_POINTS = {
         "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",
         "spacy-biobert.relation_scorer.v1 = spacy_biobert.relations.scorer:make_relation_scorer",
     ],
+    "spacy_span_getters": [
+        "spacy-biobert.balanced_spans.v1 = spacy_biobert.span_getters:configure_balanced_spans",
+    ],
     "spacy_misc": [
         "spacy-biobert.embedded_transformer_path.v1 = spacy_biobert.transformers_path:embedded_transformer_path",
         "spacy-biobert.transformer_path.v1 = spacy_biobert.pretraining.resolve:transformer_path",
