@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
 from ..extras import install_hint, require
 from .records import AnnotateError, DocResult, ModelInfo, Record
-from .urls import is_sql_url, safe_url
+from .urls import safe_url
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
