@@ -28,7 +28,7 @@ from typing import Any, Dict, List
 import spacy
 from spacy.tokens import DocBin
 
-import spacy_biobert  # noqa: F401  (registers the tokenizer and extensions)
+import spacy_biobert  # noqa: F401  (registers the tokenizer)
 import spacy_biobert.corpora.multi  # noqa: F401
 import spacy_biobert.ner.component  # noqa: F401
 import spacy_biobert.ner.scorer  # noqa: F401

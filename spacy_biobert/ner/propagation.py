@@ -31,6 +31,10 @@ from spacy.util import filter_spans
 class EntityPropagator:
     """Tag other occurrences of each entity text in the same document."""
 
+    #: ``labels`` selects what is propagated (None = all), it adds no label of its own:
+    #: kept out of ``nlp.meta["labels"]``, which could not list None.
+    hide_labels = True
+
     def __init__(
         self,
         nlp: Language,

