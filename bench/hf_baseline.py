@@ -71,11 +71,13 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-import spacy_biobert  # noqa: F401  (installs doc._.corpus, doc._.annotated_labels, ...)
+import spacy_biobert
 from spacy_biobert.evaluation import evaluate_corpora, score_docs
 from spacy_biobert.transformers_path import embedded_transformer_path
 
 logger = logging.getLogger("bench.hf_baseline")
+# doc._.corpus and doc._.annotated_labels of the .spacy files read below.
+spacy_biobert.install_extensions()
 
 OUTSIDE = "O"
 IGNORE = -100

@@ -7,17 +7,17 @@ folder written by ``python -m spacy_biobert pretrain`` (``training/adapted``). B
 ``spacy_biobert.evaluation.evaluate_corpora`` (strict span match, each corpus on the
 labels it annotates); when the pipelines contain a relation extractor, BC5CDR's CID F1
 (gold entities, ``spacy_biobert.relations.evaluation``) is scored too. It prints one
-table, the differences in points, the issue-7 goals (BC5CDR +2 F1, BC5CDR dev micro F1
+table, the differences in points, the goals (BC5CDR +2 F1, BC5CDR dev micro F1
 >= 84.3) and the held-out perplexities of the adapted model, and writes all numbers to
 ``--output``.
 
 Commands (repository root, project venv)::
 
-    # the four corpora (two full `spacy train` runs of 900 steps: about an hour on 2 cores)
+    # the four corpora (two full `spacy train` runs of 900 steps: about an hour on a 2-core CPU)
     HF_HUB_OFFLINE=1 python bench/pretrain_gain.py --adapted training/adapted \\
         --output metrics/bench_pretrain_gain.json
 
-    # BC5CDR alone (NER heads for its two labels + relations): the issue's BC5CDR goals
+    # BC5CDR alone (NER heads for its two labels + relations): the BC5CDR goals
     HF_HUB_OFFLINE=1 python bench/pretrain_gain.py --adapted training/adapted \\
         --train corpus/bc5cdr_train.spacy --dev corpus/bc5cdr_dev.spacy \\
         --pipeline transformer ner_chemical ner_disease relation_extractor \\
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 CORPORA = ("bc5cdr", "ncbi_disease", "bc2gm", "linnaeus")
-GOAL_GAIN = 2.0  # F1 points on BC5CDR (issue 7)
-GOAL_BC5CDR = 84.3  # scispacy en_ner_bc5cdr_md's reported F1 (issue 7)
+GOAL_GAIN = 2.0  # F1 points on BC5CDR
+GOAL_BC5CDR = 84.3  # scispacy en_ner_bc5cdr_md's reported F1
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

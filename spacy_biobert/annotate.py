@@ -31,8 +31,9 @@ import typer
 from spacy.language import Language
 from wasabi import msg
 
+from .extras import MissingExtraError, require
 from .io import AnnotateError, DocResult, ModelInfo, Record, doc_to_result, open_sink, open_source
-from .io.sql import is_sql_url, safe_url
+from .io.urls import is_sql_url, safe_url
 
 logger = logging.getLogger("spacy_biobert.annotate")
 
@@ -232,10 +233,11 @@ class _RayAnnotator:
 def _run_ray(model: str, records: Iterable[Record], batch_size: int, n_process: int,
              gpu_id: int, ray_address: Optional[str]) -> Iterator[List[DocResult]]:
     try:
-        import pyarrow as pa
-        import ray
-    except ImportError:
-        raise AnnotateError("--engine ray needs Ray: pip install 'spacy-biobert[ray]'") from None
+        ray = require("ray", "ray", "annotate --engine ray")
+        require("ray.data", "ray", "annotate --engine ray")
+        pa = require("pyarrow", "ray", "annotate --engine ray")
+    except MissingExtraError as err:
+        raise AnnotateError(str(err)) from None
 
     started = not ray.is_initialized()
     if started:
@@ -445,7 +447,7 @@ def annotate_cmd(
                            gpu_id=gpu_id, max_length=max_length, engine=engine,
                            ray_address=ray_address, progress=True, total=len(source),
                            threads=threads)
-    except AnnotateError as err:
+    except (AnnotateError, MissingExtraError) as err:
         msg.fail("Annotation failed", str(err), exits=1)
         return
     where_in = safe_url(input_spec) if is_sql_url(input_spec) else input_spec

@@ -12,6 +12,8 @@ from typing import Any, Dict, Iterable, List, Set, Tuple, Union
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, DocBin
 
+from .extensions import install_extensions
+
 SpanKey = Tuple[int, int, str]
 
 
@@ -64,6 +66,7 @@ def evaluate_corpora(
     """
     import spacy
 
+    install_extensions()  # doc._.corpus and doc._.annotated_labels of the stored docs
     nlp = spacy.load(model) if isinstance(model, (str, Path)) else model
     results: Dict[str, Any] = {"corpora": {}}
     all_scores: List[PRFScore] = []

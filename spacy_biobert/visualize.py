@@ -29,6 +29,7 @@ from spacy import displacy
 from spacy.tokens import Doc, DocBin, Span
 from wasabi import msg
 
+from .extensions import install_extensions
 from .labels import CHEMICAL, DISEASE, GENE, SPECIES
 from .relations.items import Relation
 
@@ -66,6 +67,7 @@ def doc_relations(doc: Doc) -> List[Relation]:
     ``doc._.relations`` when there are any, else one supporting mention pair for each
     ``doc._.entity_relations`` item (entity pairs without mentions are skipped).
     """
+    install_extensions()
     relations = list(doc._.relations)
     if relations:
         return relations
@@ -205,6 +207,7 @@ def load_docs(nlp: Any, path: Path, *, gold: bool = False, limit: int = 0,
     Text and JSONL are annotated by ``nlp``; a ``.spacy`` file is annotated by ``nlp``
     too (its texts), unless ``gold`` asks for its stored annotations.
     """
+    install_extensions()
     path = Path(path)
     if not path.is_file():
         raise VisualizeError(f"{path}: no such file")

@@ -20,7 +20,7 @@ from spacy.tokens import Span  # noqa: E402
 from spacy.training import Example  # noqa: E402
 from thinc.api import Config  # noqa: E402
 
-import spacy_biobert  # noqa: E402,F401  (registers functions, installs extensions)
+import spacy_biobert  # noqa: E402,F401  (registers functions)
 from spacy_biobert.tokenizer import biomedical_tokenizer  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

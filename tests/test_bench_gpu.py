@@ -1,4 +1,4 @@
-"""bench/gpu_check.py --tiny: the prepared GPU script runs end to end on CPU before a lease."""
+"""bench/gpu_check.py --tiny: the prepared GPU script runs end to end on CPU."""
 import json
 import os
 import subprocess

@@ -28,7 +28,7 @@ Converted = Dict[str, Tuple[ConversionReport, list]]
 
 @pytest.fixture(scope="module")
 def converted(datasets_dir: Path) -> Converted:
-    """Every file converted once per session run of this module."""
+    """Every file converted once per test run of this module."""
     nlp: Language = spacy.blank("en")
     nlp.tokenizer = biomedical_tokenizer(nlp)
     out: Converted = {}

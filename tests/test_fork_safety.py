@@ -1,5 +1,5 @@
 """nlp.pipe(n_process=2) after the parent already ran torch multi-threaded: the forked
-workers must not hang (spacy_biobert installs an at-fork hook on import)."""
+workers must not hang (our components install an at-fork hook when they are created)."""
 import multiprocessing
 import os
 import signal
@@ -39,7 +39,8 @@ def test_forked_child_runs_torch_after_parent_did(monkeypatch: pytest.MonkeyPatc
     import torch
 
     monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
-    assert install_fork_hook()  # already installed on import; idempotent
+    assert install_fork_hook()
+    assert install_fork_hook()  # idempotent
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:

@@ -1,6 +1,6 @@
 """Domain-adaptive pretraining (spacy_biobert.pretraining) on the tiny random BERT.
 
-Bad input from issue 7 (empty lines, > 10k-character lines, non-UTF-8 bytes, an existing
+Bad input (empty lines, > 10k-character lines, non-UTF-8 bytes, an existing
 output folder, a model without an MLM head), whole-word dynamic masking, packing, a
 killed run that resumes exactly, and the output folder as a spacy-transformers model.
 """

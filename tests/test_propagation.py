@@ -101,3 +101,12 @@ def test_saved_pipeline_keeps_settings(nlp: spacy.Language, tmp_path: Path) -> N
     doc = loaded.make_doc(TEXT)
     doc.ents = [Span(doc, 3, 4, label="SPECIES")]
     assert len(prop(doc).ents) == 3
+
+
+def test_default_labels_do_not_break_the_pipeline_meta(nlp: spacy.Language,
+                                                       tmp_path: Path) -> None:
+    nlp.add_pipe("biobert_entity_propagator")  # labels = None: every label
+    assert "biobert_entity_propagator" not in nlp.meta["labels"]
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "model")
+    assert spacy.load(tmp_path / "model").pipe_names == ["biobert_entity_propagator"]

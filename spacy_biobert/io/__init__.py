@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Optional, Protocol, Set
 
 from .records import AnnotateError, DocResult, ModelInfo, Record, doc_to_result
+from .urls import is_sql_url
 
 SOURCE_FORMATS = ("txt", "jsonl", "pubtator", "bioc", "sql")
 SINK_FORMATS = ("jsonl", "pubtator", "bioc", "sql")
@@ -62,12 +63,13 @@ def open_source(spec: str, fmt: Optional[str] = None, *, table: Optional[str] = 
     RETURNS (Source): An iterable of records.
     """
     from .files import BioCSource, JsonlSource, PubTatorSource, TxtFolderSource
-    from .sql import SqlSource, is_sql_url
 
     if fmt is None:
         fmt = "sql" if is_sql_url(spec) else _file_format(Path(spec), for_output=False)
     fmt = fmt.lower()
     if fmt == "sql":
+        from .sql import SqlSource
+
         return SqlSource(spec, table, id_column=id_column, text_column=text_column)
     path = Path(spec)
     if not path.exists():
@@ -93,12 +95,13 @@ def open_sink(spec: str, fmt: Optional[str] = None, *, table_prefix: str = "") -
     RETURNS (Sink): The sink (not opened yet).
     """
     from .files import BioCJsonSink, BioCXmlSink, JsonlSink, PubTatorSink
-    from .sql import SqlSink, is_sql_url
 
     if fmt is None:
         fmt = "sql" if is_sql_url(spec) else _file_format(Path(spec), for_output=True)
     fmt = fmt.lower()
     if fmt == "sql":
+        from .sql import SqlSink
+
         return SqlSink(spec, prefix=table_prefix)
     path = Path(spec)
     if path.is_dir():

@@ -22,12 +22,18 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Set
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
+from ..extras import install_hint, require
 from .records import AnnotateError, DocResult, ModelInfo, Record
+from .urls import safe_url
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+else:
+    sa = require("sqlalchemy", "sql", "annotate with a database")
+    Engine = sa.engine.Engine
 
 logger = logging.getLogger("spacy_biobert.io")
 
@@ -38,19 +44,6 @@ READ_CHUNK = 1000
 #: Attempts for one batch's transaction when the connection drops (server restart,
 #: a killed backend); the pool reconnects between attempts.
 WRITE_ATTEMPTS = 3
-
-
-def is_sql_url(spec: str) -> bool:
-    """Whether an ``--input``/``--output`` value is a database URL."""
-    return "://" in spec and not spec.startswith("file://")
-
-
-def safe_url(url: str) -> str:
-    """The URL with its password hidden, for messages."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001  (a URL SQLAlchemy cannot parse is shown as is)
-        return url
 
 
 def create_engine(url: str) -> Engine:
@@ -75,8 +68,9 @@ def create_engine(url: str) -> Engine:
         with engine.connect():
             pass
     except ModuleNotFoundError as err:
+        extra = "postgres" if parsed.get_backend_name() == "postgresql" else "sql"
         raise AnnotateError(f"no database driver for {safe_url(url)}: {err}; "
-                            "pip install 'spacy-biobert[sql]'") from None
+                            f"{install_hint(extra)}") from None
     except sa.exc.SQLAlchemyError as err:
         raise AnnotateError(f"cannot connect to {safe_url(url)}: "
                             f"{_first_line(err)}") from None

@@ -29,6 +29,7 @@ from spacy.training import Example
 from thinc.api import Config, Model
 
 from ..extensions import install_extensions
+from ..fork_safety import install_fork_hook
 from ..listeners import release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 
@@ -82,6 +83,8 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
             the training learning rate (see :mod:`spacy_biobert.optim`).
         """
         install_extensions()
+        # A pipeline with this component runs torch; nlp.pipe(n_process=N) then forks.
+        install_fork_hook()
         kwargs = {} if scorer is None else {"scorer": scorer}
         super().__init__(
             vocab, model, name, moves,

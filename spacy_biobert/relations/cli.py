@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Optional
 import typer
 from wasabi import msg
 
+from ..extras import MissingExtraError, require
+
 
 def _load(model: str, gpu_id: int):  # type: ignore[no-untyped-def]
     import spacy
@@ -43,6 +45,16 @@ def _print_table(metrics: Dict[str, Any]) -> None:
                      f"{cands['gold_pairs_not_candidates']} of {cands['gold_pairs']} gold pairs "
                      f"not among the candidates; pair cap hit in {capped['documents']} "
                      f"document(s) ({capped['pairs']} pairs dropped)")
+
+
+def _require_eval(curves: bool = False) -> None:
+    """Fail before any work when the ``eval`` extra is missing."""
+    try:
+        require("sklearn.metrics", "eval", "relation evaluation (ROC-AUC, PR-AUC)")
+        if curves:
+            require("matplotlib", "eval", "relation curves (--curves)")
+    except MissingExtraError as err:
+        msg.fail("Relation evaluation needs the 'eval' extra", str(err), exits=1)
 
 
 def evaluate_relations_cmd(
@@ -78,6 +90,7 @@ def evaluate_relations_cmd(
     from .evaluation import evaluate_relations, save_curves, set_threshold, write_metrics
 
     modes = _modes(entities)
+    _require_eval(curves is not None)
     if save_threshold and not do_sweep:
         msg.fail("--save-threshold needs --sweep", exits=1)
     try:
@@ -132,6 +145,7 @@ def cv_cmd(
 ) -> None:
     """k-fold cross-validation of relation extraction: train on k-1 folds, score CID
     F1 on the held-out fold, report mean ± std."""
+    _require_eval()
     import spacy
     from spacy.cli.train import train as spacy_train
     from spacy.tokens import DocBin

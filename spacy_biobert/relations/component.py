@@ -59,6 +59,7 @@ from thinc.api import Config, Model, Optimizer
 from thinc.types import Floats2d
 
 from ..extensions import install_extensions
+from ..fork_safety import install_fork_hook
 from ..listeners import release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
@@ -179,6 +180,8 @@ class RelationExtractor(TrainablePipe):
             of the training learning rate (see :mod:`spacy_biobert.optim`).
         """
         install_extensions()
+        # A pipeline with this component runs torch; nlp.pipe(n_process=N) then forks.
+        install_fork_hook()
         self.vocab = vocab
         self.model = model
         self.name = name

@@ -29,6 +29,8 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
+from ..extensions import install_extensions
+from ..extras import require
 from .component import (
     CAPPED_KEY,
     RelationExtractor,
@@ -80,6 +82,7 @@ def find_relation_extractor(
 
 def read_gold_docs(nlp: Language, paths: Sequence[Path]) -> List[Doc]:
     """Documents with relation annotations from .spacy files (others are skipped)."""
+    install_extensions()
     docs: List[Doc] = []
     for path in paths:
         if not Path(path).exists():
@@ -196,11 +199,12 @@ def mention_prf(c: Collected, threshold: float) -> Dict[str, float]:
 
 
 def _auc(y: Sequence[int], s: Sequence[float]) -> Dict[str, Optional[float]]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    metrics = require("sklearn.metrics", "eval", "ROC-AUC and PR-AUC of relations")
 
     if len(set(y)) < 2:  # undefined with one class only
         return {"roc_auc": None, "pr_auc": None}
-    return {"roc_auc": float(roc_auc_score(y, s)), "pr_auc": float(average_precision_score(y, s))}
+    return {"roc_auc": float(metrics.roc_auc_score(y, s)),
+            "pr_auc": float(metrics.average_precision_score(y, s))}
 
 
 def sweep(c: Collected, min_per_doc: int = 0) -> Dict[str, Any]:
@@ -244,11 +248,10 @@ def save_curves(
     results: Dict[str, Collected], output_dir: Path, prefix: str = "relations"
 ) -> List[Path]:
     """ROC and PR curves (entity pairs and mention pairs, each mode) as PNG files."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "eval", "relation curves (--curves)")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import precision_recall_curve, roc_curve
+    plt = require("matplotlib.pyplot", "eval", "relation curves (--curves)")
+    metrics = require("sklearn.metrics", "eval", "relation curves (--curves)")
 
     output_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -260,9 +263,9 @@ def save_curves(
                 if len(set(y)) < 2:
                     continue
                 if kind == "roc":
-                    x_axis, y_axis, _ = roc_curve(y, s)
+                    x_axis, y_axis, _ = metrics.roc_curve(y, s)
                 else:
-                    y_axis, x_axis, _ = precision_recall_curve(y, s)
+                    y_axis, x_axis, _ = metrics.precision_recall_curve(y, s)
                 ax.plot(x_axis, y_axis, label=f"{mode} entities, {level}")
         if kind == "roc":
             ax.plot([0, 1], [0, 1], linestyle=":", color="grey")

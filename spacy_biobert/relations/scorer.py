@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
+from ..extensions import install_extensions
 from .candidates import mention_ids
 from .component import gold_entity_pairs, has_relation_annotation
 from .items import select_entity_relations, text_key
@@ -108,4 +109,5 @@ def score_relations(
 @registry.scorers("spacy-biobert.relation_scorer.v1")
 def make_relation_scorer() -> Callable[..., Dict[str, Any]]:
     """The relation extractor's scorer: document-level entity pairs (see module docs)."""
+    install_extensions()
     return score_relations
