@@ -38,6 +38,12 @@ ENTRY_POINTS = {
         "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",
         "spacy-biobert.relation_scorer.v1 = spacy_biobert.relations.scorer:make_relation_scorer",
     ],
+    "spacy_callbacks": [
+        "spacy-biobert.check_training.v1 = spacy_biobert.training:create_check_training",
+    ],
+    "spacy_loggers": [
+        "spacy-biobert.ProgressLogger.v1 = spacy_biobert.training:create_progress_logger",
+    ],
     "spacy_span_getters": [
         "spacy-biobert.balanced_spans.v1 = spacy_biobert.span_getters:configure_balanced_spans",
     ],

@@ -45,8 +45,11 @@ def get_balanced_spans(docs: Iterable[Doc], window: int, overlap: int) -> List[L
     return out
 
 
-@registry.span_getters("spacy-biobert.balanced_spans.v1")
-def configure_balanced_spans(window: int, overlap: int) -> Callable[[Iterable[Doc]], List[List[Span]]]:
+SpanGetter = Callable[[Iterable[Doc]], List[List[Span]]]
+
+
+@registry.span_getters("spacy-biobert.balanced_spans.v1")  # type: ignore[attr-defined]
+def configure_balanced_spans(window: int, overlap: int) -> SpanGetter:
     """Registered span getter: the fewest equal windows of at most ``window`` tokens.
 
     window (int): Largest window, in tokens (keep its wordpieces under the model's 512).

@@ -1,5 +1,4 @@
 """The training reader over several converted corpora."""
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -45,12 +44,10 @@ def test_bad_paths_and_repeats_are_clear_errors(nlp: Language, tmp_path: Path) -
         create_multi_corpus(str(a), repeat={"bc5cdr": 0})
 
 
-def test_repeat_of_a_corpus_that_is_not_there_warns_once(nlp: Language, tmp_path: Path) -> None:
+def test_repeat_of_a_corpus_that_is_not_there_is_an_error(nlp: Language, tmp_path: Path) -> None:
     a = write_corpus(nlp, tmp_path / "a.spacy", "bc5cdr", 2)
     reader = create_multi_corpus(str(a), repeat={"bc5dcr": 2, "bc5cdr": 3})
-    with pytest.warns(UserWarning, match=r"repeat names \['bc5dcr'\].*corpora seen: bc5cdr"):
-        first = list(reader(nlp))
-    assert len(first) == 6
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert len(list(reader(nlp))) == 6  # the next epoch is quiet
+    examples = reader(nlp)
+    with pytest.raises(ValueError, match=r"repeat names \['bc5dcr'\].*corpora seen: bc5cdr"):
+        next(examples)  # before the first example, not after the last
+    assert len(list(create_multi_corpus(str(a), repeat={"bc5cdr": 3})(nlp))) == 6

@@ -12,6 +12,7 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 import spacy
+import spacy_transformers  # noqa: F401  (adds registry.span_getters)
 from spacy.language import Language
 
 import spacy_biobert

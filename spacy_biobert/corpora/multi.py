@@ -4,7 +4,6 @@ Each DocBin keeps its documents' ``doc._.corpus`` and ``doc._.annotated_labels``
 which the NER heads use to learn only from the corpora that annotate their labels.
 """
 import random
-import warnings
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
 
@@ -46,8 +45,8 @@ def create_multi_corpus(
         times its documents appear per epoch, e.g. ``{"bc5cdr": 2}`` to give the one
         corpus with relations (and the headline NER scores) a larger share of a short
         training budget. Corpora not named appear once. A name that no document carries
-        (a typo, or a file left out by a ``--paths.train`` override) is warned about
-        once, naming the corpora that were seen.
+        (a typo, or a file left out by a ``--paths.train`` override) is a ValueError
+        naming the corpora that were seen.
     """
     repeats = dict(repeat or {})
     bad = {k: v for k, v in repeats.items() if not isinstance(v, int) or v < 1}
@@ -58,27 +57,29 @@ def create_multi_corpus(
         if not path.exists():
             raise ValueError(f"{path}: corpus file not found (run `spacy project run convert`)")
 
-    warned = False
-
     def read(nlp: Language) -> Iterator[Example]:
-        nonlocal warned
         install_extensions()
-        seen = set()
+        # Every file is read before the first example is given out, so that a repeat
+        # naming no corpus stops training before it starts.
+        per_file = []
         for path in files:
             docs = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
             if limit_per_corpus and len(docs) > limit_per_corpus:
                 docs = random.Random(sample_seed).sample(docs, limit_per_corpus)
-            for doc in docs:
-                corpus = doc._.corpus or ""
-                seen.add(corpus)
-                for _ in range(repeats.get(corpus, 1)):
-                    yield Example(nlp.make_doc(doc.text), doc)
+            per_file.append(docs)
+        seen = {doc._.corpus or "" for docs in per_file for doc in docs}
         unused = sorted(set(repeats) - seen)
-        if unused and not warned:
-            warned = True
+        if unused:
             names = ", ".join(sorted(n or "(none)" for n in seen))
-            warnings.warn(f"MultiCorpus: repeat names {unused}, but no document in "
-                          f"{', '.join(map(str, files))} belongs to it (corpora seen: "
-                          f"{names}); the setting has no effect", stacklevel=2)
+            raise ValueError(
+                f"MultiCorpus: repeat names {unused}, but no document in "
+                f"{', '.join(map(str, files))} belongs to it (corpora seen: {names}); "
+                "remove the name from [corpora.train.repeat], e.g. "
+                "--corpora.train.repeat '{}' to weigh every corpus once"
+            )
+        for docs in per_file:
+            for doc in docs:
+                for _ in range(repeats.get(doc._.corpus or "", 1)):
+                    yield Example(nlp.make_doc(doc.text), doc)
 
     return read
