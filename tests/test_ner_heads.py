@@ -133,3 +133,11 @@ def test_heads_with_token_features(ner_config: Config, ner_data: Any, features_h
     assert [(e.start, e.end, e.label_) for e in nlp(text).ents] == [
         (e.start, e.end, e.label_) for e in reloaded(text).ents
     ]
+
+
+def test_head_whose_labels_no_training_corpus_annotates_stops_initialization(
+        nlp: spacy.Language, ner_data: Any) -> None:
+    chem, _gene = ner_data.examples(nlp)  # no corpus annotating genes
+    with pytest.raises(ValueError, match=r"NER head 'ner_gene' \(GENE_OR_GENE_PRODUCT\) "
+                                         r"found no training document"):
+        nlp.initialize(lambda: chem)
