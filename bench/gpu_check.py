@@ -142,7 +142,7 @@ def main() -> None:
         "training.optimizer.learn_rate.total_steps": args.steps,
         "training.eval_frequency": max(args.steps // 2, 1),
         "corpora.dev.limit_per_corpus": 50,
-        "training.logger.progress_bar": False,
+        "training.logger.progress_bar": None,
     }
     if args.tiny:
         overrides.update({"components.transformer.model.mixed_precision": False,

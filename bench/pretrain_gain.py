@@ -112,7 +112,7 @@ def train(config: Path, name: str, output: Path, train_files: Sequence[Path],
         "--training.max_steps", str(max_steps),
         "--training.optimizer.learn_rate.total_steps", str(max_steps),
         "--training.eval_frequency", str(eval_frequency),
-        "--training.logger.progress_bar", "false",
+        "--training.logger.progress_bar", "null",
         "--components.transformer.model.name", name, *extra,
     ]
     if "--training.optimizer.learn_rate.warmup_steps" not in extra:

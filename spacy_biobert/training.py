@@ -83,12 +83,12 @@ def progress_line(step: int, total: int, elapsed: float) -> str:
 
 @registry.loggers("spacy-biobert.ProgressLogger.v1")
 def create_progress_logger(
-    progress_bar: str = "train", every_seconds: float = 60.0
+    progress_bar: Optional[str] = "train", every_seconds: float = 60.0
 ) -> Callable[..., Tuple[LogStep, Callable[[], None]]]:
     """spaCy's ``ConsoleLogger.v3`` plus a progress line when not on a terminal.
 
-    progress_bar (str): The console logger's bar on a terminal: "train" (all steps,
-        with the time left) or "eval" (steps to the next evaluation).
+    progress_bar (Optional[str]): The console logger's bar on a terminal: "train" (all
+        steps, with the time left), "eval" (steps to the next evaluation) or None (no bar).
     every_seconds (float): Seconds between two progress lines in a log file or pipe.
     """
     if not every_seconds > 0:

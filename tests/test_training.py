@@ -76,3 +76,18 @@ def test_progress_logger_writes_lines_when_not_on_a_terminal() -> None:
                                                       "step 3/4"]
     with pytest.raises(ValueError, match="every_seconds"):
         make(every_seconds=0)
+
+
+def test_progress_logger_without_a_bar_resolves_from_a_config() -> None:
+    from thinc.api import Config
+
+    cfg = Config().from_str(
+        '[logger]\n@loggers = "spacy-biobert.ProgressLogger.v1"\nprogress_bar = null\n')
+    make = spacy.registry.resolve(cfg)["logger"]
+    nlp = spacy.blank("en")
+    nlp.config["training"]["max_steps"] = 1
+    log_step, finalize = make(nlp)
+    finalize()
+    with pytest.raises(Exception, match="progress_bar"):
+        spacy.registry.resolve(Config().from_str(
+            '[logger]\n@loggers = "spacy-biobert.ProgressLogger.v1"\nprogress_bar = false\n'))
