@@ -88,6 +88,26 @@ def limited(paths: Sequence[Path], limit: int, folder: Path) -> List[Path]:
     return out
 
 
+def present_repeats(config: Path, train_files: Sequence[Path]) -> List[str]:
+    """The config's ``[corpora.train.repeat]`` kept for the corpora ``train_files`` hold.
+
+    A repeat naming a corpus that is not trained on stops ``spacy train``; a bench run on
+    a subset of the corpora (``--train``) weighs the corpora it has as the recipe does.
+    """
+    from spacy.tokens import DocBin
+    from spacy.util import load_config
+    from spacy.vocab import Vocab
+
+    from spacy_biobert.extensions import install_extensions
+
+    install_extensions()
+    repeat = dict(load_config(config)["corpora"]["train"].get("repeat") or {})
+    seen = {doc._.corpus for path in train_files
+            for doc in DocBin(store_user_data=True).from_disk(path).get_docs(Vocab())}
+    kept = {name: count for name, count in repeat.items() if name in seen}
+    return ["--corpora.train.repeat", json.dumps(kept)] if kept != repeat else []
+
+
 def overrides(args: argparse.Namespace) -> List[str]:
     """``--pipeline`` and ``--override`` as ``spacy train`` arguments."""
     out: List[str] = []
@@ -162,7 +182,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     dev_files = limited(args.dev, args.limit, args.workdir / "data" / "dev")
     variants = {"embedded": args.embedded or embedded_transformer_path(),
                 "adapted": str(args.adapted.resolve())}
-    extra = overrides(args)
+    extra = present_repeats(args.config, train_files) + overrides(args)
     results: Dict[str, Any] = {"settings": {
         "config": str(args.config), "train": [str(p) for p in args.train],
         "dev": [str(p) for p in args.dev], "max_steps": args.max_steps,

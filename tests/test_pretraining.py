@@ -450,6 +450,9 @@ OTHER_CORPORA = [
 @pytest.mark.slow
 def test_bench_pretrain_gain_dry_run(tiny_bert: Path, adapted: Path, tmp_path: Path,
                                      nlp: Any, repo_root: Path) -> None:
+    from spacy_biobert.extensions import install_extensions
+
+    install_extensions()
     docs = []
     for text, ents in BENCH_TEXTS * 2:
         doc = nlp(text)
