@@ -237,6 +237,11 @@ from .relations.cli import cv_cmd, evaluate_relations_cmd  # noqa: E402
 app.command("evaluate-relations")(evaluate_relations_cmd)
 app.command("cv")(cv_cmd)
 
+from .linking.cli import build_kb_cmd, evaluate_linking_cmd  # noqa: E402
+
+app.command("build-kb")(build_kb_cmd)
+app.command("evaluate-linking")(evaluate_linking_cmd)
+
 
 def main() -> None:
     """Console-script entry point."""
