@@ -8,7 +8,7 @@
 | ``doc._.relations``     | ``List[Relation]``          | ``spacy_biobert.relations``           |
 | ``doc._.entity_relations`` | ``List[EntityRelation]`` | ``spacy_biobert.entity_relations``   |
 | ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids)    |
-| ``span._.kb_candidates`` | ``List[Tuple[str, float]]`` | ``spacy_biobert.kb_candidates`` (top k)  |
+| ``span._.kb_candidates`` | ``List[Tuple[str, float]]`` | ``spacy_biobert.kb_candidates`` (top k) |
 
 All survive ``DocBin(store_user_data=True)`` and ``to_disk``/``from_disk``.
 """
