@@ -15,6 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..extensions import install_extensions, set_kb_candidates, set_kb_ids
+from .definitions import defined_short_forms
 from .kb import LinkingKB, build_kb
 from .normalize import normalize
 from .ranking import Ranked, rank
@@ -27,16 +28,21 @@ class EntityLinker:
 
     def __init__(self, nlp: Language, name: str = "entity_linker", *,
                  labels: Iterable[str] = ("CHEMICAL", "DISEASE"), threshold: float = 0.8,
-                 prior_weight: float = 0.5, top_k: int = 5, ngram_k: int = 10,
-                 one_sense_per_doc: bool = True, kb_path: Optional[str] = None) -> None:
+                 prior_weight: float = 0.5, name_weight: float = 0.2, top_k: int = 5,
+                 ngram_k: int = 10, one_sense_per_doc: bool = True, short_forms: bool = True,
+                 kb_path: Optional[str] = None) -> None:
         """threshold: lowest score that gets an id; prior_weight: weight of the
-        training prior; top_k: candidates kept on the span; ngram_k: n-gram neighbours
-        considered; kb_path: KB file read when the component is initialized."""
+        training prior; name_weight: bonus of a concept named by the alias itself;
+        top_k: candidates kept on the span; ngram_k: n-gram neighbours considered;
+        short_forms: link ``LONG (SHORT)`` entity pairs' short forms as their long
+        form when no ``span._.long_form`` is set; kb_path: KB file read when the
+        component is initialized."""
         install_extensions()
         self.name = name
         self.cfg: Dict[str, Any] = {
             "labels": list(labels), "threshold": threshold, "prior_weight": prior_weight,
-            "top_k": top_k, "ngram_k": ngram_k, "one_sense_per_doc": one_sense_per_doc,
+            "name_weight": name_weight, "top_k": top_k, "ngram_k": ngram_k,
+            "one_sense_per_doc": one_sense_per_doc, "short_forms": short_forms,
             "kb_path": kb_path}
         self.kb: Optional[LinkingKB] = None
 
@@ -69,23 +75,31 @@ class EntityLinker:
             self.kb = LinkingKB.from_disk(self.cfg["kb_path"])
         return self.kb
 
-    def rank_span(self, span: Span) -> Ranked:
-        """Ranked candidates of one entity (its long form's, if it has one)."""
+    def rank_span(self, span: Span, defined: Optional[Dict[str, str]] = None) -> Ranked:
+        """Ranked candidates of one entity (its long form's, if it has one).
+
+        defined (Optional[Dict[str, str]]): Short forms defined in the document
+            (:func:`~.definitions.defined_short_forms`), used without ``span._.long_form``.
+        """
         kb, cfg = self._kb(), self.cfg
-        args = dict(prior_weight=cfg["prior_weight"], ngram_k=cfg["ngram_k"])
+        key = normalize(span.text)
         long_form = getattr(span._, "long_form", None) if Span.has_extension("long_form") \
-            else None
+            else (defined or {}).get(key)
         if long_form is not None:
-            ranked = rank(kb, span.label_, normalize(str(long_form)), **args)
+            ranked = rank(kb, span.label_, normalize(str(long_form)),
+                          prior_weight=cfg["prior_weight"], name_weight=cfg["name_weight"],
+                          ngram_k=cfg["ngram_k"])
             if ranked:
                 return ranked
-        return rank(kb, span.label_, normalize(span.text), **args)
+        return rank(kb, span.label_, key, prior_weight=cfg["prior_weight"],
+                    name_weight=cfg["name_weight"], ngram_k=cfg["ngram_k"])
 
     def __call__(self, doc: Doc) -> Doc:
         targets = [e for e in doc.ents if e.label_ in self.cfg["labels"]]
         if not targets:
             return doc
-        ranked = {(e.start, e.end): self.rank_span(e) for e in targets}
+        defined = defined_short_forms(targets) if self.cfg["short_forms"] else {}
+        ranked = {(e.start, e.end): self.rank_span(e, defined) for e in targets}
         if self.cfg["one_sense_per_doc"]:
             ranked = _one_sense(targets, ranked)
         chosen: Dict[Tuple[int, int], Tuple[str, ...]] = {}
@@ -149,13 +163,15 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
     "biobert_entity_linker",
     assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates"],
     default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.8,
-                    "prior_weight": 0.5, "top_k": 5, "ngram_k": 10,
-                    "one_sense_per_doc": True, "kb_path": None},
+                    "prior_weight": 0.5, "name_weight": 0.2, "top_k": 5, "ngram_k": 10,
+                    "one_sense_per_doc": True, "short_forms": True, "kb_path": None},
 )
 def make_entity_linker(nlp: Language, name: str, labels: List[str], threshold: float,
-                       prior_weight: float, top_k: int, ngram_k: int,
-                       one_sense_per_doc: bool, kb_path: Optional[str]) -> EntityLinker:
+                       prior_weight: float, name_weight: float, top_k: int, ngram_k: int,
+                       one_sense_per_doc: bool, short_forms: bool,
+                       kb_path: Optional[str]) -> EntityLinker:
     """Factory of the entity linker (see module docs)."""
     return EntityLinker(nlp, name, labels=labels, threshold=threshold,
-                        prior_weight=prior_weight, top_k=top_k, ngram_k=ngram_k,
-                        one_sense_per_doc=one_sense_per_doc, kb_path=kb_path)
+                        prior_weight=prior_weight, name_weight=name_weight, top_k=top_k,
+                        ngram_k=ngram_k, one_sense_per_doc=one_sense_per_doc,
+                        short_forms=short_forms, kb_path=kb_path)

@@ -1,9 +1,11 @@
 """Ranking a mention's candidates: string similarity plus the training prior.
 
-``score = similarity + prior_weight * P(ids | alias)``, where similarity is 1 for an
-exact normalized alias and the n-gram cosine otherwise, and ``P(ids | alias)`` is the
-share of the alias's training mentions annotated with those ids (0 for an alias
-never seen in training).
+``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
+name]``, where similarity is 1 for an exact normalized alias and the n-gram cosine
+otherwise, ``P(ids | alias)`` is the share of the alias's training mentions annotated
+with those ids (0 for an alias never seen in training), and the last term rewards a
+concept whose own vocabulary names include the alias (training annotations of one
+surface form disagree across corpora; the vocabulary breaks the tie).
 """
 from typing import Dict, List, Tuple
 
@@ -19,37 +21,41 @@ def _add(scores: Dict[str, float], ids: str, value: float) -> None:
 
 
 def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
-                 prior_weight: float, scores: Dict[str, float]) -> bool:
+                 weights: Tuple[float, float], scores: Dict[str, float]) -> bool:
     """Score the concepts of one alias key; True when it had any."""
+    prior_weight, name_weight = weights
     prior = kb.prior_for(label, key)
     total = sum(prior.values())
-    for ids, count in prior.items():
-        _add(scores, ids, similarity + prior_weight * count / total)
     concepts = kb.concepts_for(label, key)
+    for ids, count in prior.items():
+        named = name_weight if ids in concepts else 0.0
+        _add(scores, ids, similarity + prior_weight * count / total + named)
     for cid in concepts:
-        _add(scores, cid, similarity)
+        _add(scores, cid, similarity + name_weight)
     return bool(prior or concepts)
 
 
 def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
-         ngram_k: int = 10, min_similarity: float = 0.0) -> Ranked:
+         name_weight: float = 0.2, ngram_k: int = 10, min_similarity: float = 0.0) -> Ranked:
     """Ranked ``(ids, score)`` for a normalized mention key, best first.
 
     kb (LinkingKB): The knowledge base.
     label (str): Entity label (CHEMICAL, DISEASE).
     key (str): The normalized mention (see :func:`~.normalize.normalize`).
     prior_weight (float): Weight of the training prior.
+    name_weight (float): Bonus of a concept whose vocabulary names include the alias.
     ngram_k (int): Nearest aliases taken when no alias matches exactly.
     min_similarity (float): N-gram neighbours below this similarity are dropped.
     """
     scores: Dict[str, float] = {}
+    weights = (prior_weight, name_weight)
     if not key:
         return []
     exact = False
     for variant in dict.fromkeys((key, singular(key))):
-        exact = _score_alias(kb, label, variant, 1.0, prior_weight, scores) or exact
+        exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
     if not exact and label in kb.ngrams:
         for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
             if similarity >= min_similarity:
-                _score_alias(kb, label, alias, similarity, prior_weight, scores)
+                _score_alias(kb, label, alias, similarity, weights, scores)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
