@@ -49,7 +49,7 @@ class EntityLinker:
     def initialize(self, get_examples: Optional[Callable[[], Iterable[Any]]] = None, *,
                    nlp: Optional[Language] = None, kb_path: Optional[str] = None,
                    descriptors: Optional[str] = None, supplementary: Optional[str] = None,
-                   medic: Optional[str] = None, training: Iterable[str] = (),
+                   medic: Optional[str] = None, training: Optional[List[str]] = None,
                    mesh_version: str = "unknown") -> None:
         """Read the KB file ``kb_path`` (or the factory's), or build it from vocabularies.
 
@@ -58,7 +58,8 @@ class EntityLinker:
         """
         if descriptors or supplementary or medic:
             self.kb = build_kb(descriptors=descriptors, supplementary=supplementary,
-                               medic=medic, training=list(training), mesh_version=mesh_version)
+                               medic=medic, training=list(training or []),
+                               mesh_version=mesh_version)
             return
         path = kb_path or self.cfg.get("kb_path")
         if path:
