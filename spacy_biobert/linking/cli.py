@@ -2,7 +2,6 @@
 
 Registered on the ``python -m spacy_biobert`` app in :mod:`spacy_biobert.cli`.
 """
-import json
 import os
 import resource
 import time
@@ -80,6 +79,7 @@ def evaluate_linking_cmd(
                                               help="Override the linker's NIL threshold"),
 ) -> None:
     """Gold-mention accuracy@1 of the entity linker per corpus and label."""
+    from ..evaluation import save_metrics
     from .evaluation import evaluate_linking, linking_markdown
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -95,10 +95,6 @@ def evaluate_linking_cmd(
     metrics["cost"].update(load_seconds=round(load_s, 2), kb_rss_mb=round(rss_kb))
     table = linking_markdown(metrics)
     print(table)
+    save_metrics(metrics, table, output, markdown)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(metrics, indent=2))
         msg.good(f"Saved metrics to {output}")
-    if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(table)
