@@ -18,6 +18,10 @@ GREEK: Dict[str, str] = {
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad\ufe63\uff0d]")
 _NON_WORD = re.compile(r"[^\w]+")
 _SPACES = re.compile(r"\s+")
+_BRITISH = [(re.compile(p), r) for p, r in (
+    (r"aemi", "emi"), (r"\boe(?=[ds])", "e"), (r"haem", "hem"),
+    (r"\b(tum|col|behavi)our", r"\1or"),
+    (r"ae(?=mia|mat|mor|stet|sthe)", "e"), (r"oea\b", "ea"), (r"isation", "ization"))]
 
 
 def normalize(text: str) -> str:
@@ -38,4 +42,11 @@ def singular(key: str) -> str:
     """Drop a plural ``s`` from the last word of a normalized key (``seizures``)."""
     if len(key) > 4 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
         return key[:-1]
+    return key
+
+
+def american(key: str) -> str:
+    """American spelling of a normalized key (``anaemia``, ``oedema``, ``tumour``)."""
+    for pattern, repl in _BRITISH:
+        key = pattern.sub(repl, key)
     return key

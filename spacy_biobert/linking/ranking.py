@@ -4,13 +4,13 @@
 name]``, where similarity is 1 for an exact normalized alias and the n-gram cosine
 otherwise, ``P(ids | alias)`` is the share of the alias's training mentions annotated
 with those ids (0 for an alias never seen in training), and the last term rewards a
-concept whose own vocabulary names include the alias (training annotations of one
-surface form disagree across corpora; the vocabulary breaks the tie).
+concept whose own vocabulary names include the alias: training annotations of one
+surface form disagree across corpora, and the vocabulary breaks the tie.
 """
 from typing import Dict, List, Tuple
 
 from .kb import LinkingKB
-from .normalize import singular
+from .normalize import american, singular
 
 Ranked = List[Tuple[str, float]]
 
@@ -52,7 +52,7 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
     if not key:
         return []
     exact = False
-    for variant in dict.fromkeys((key, singular(key))):
+    for variant in dict.fromkeys((key, singular(key), american(key))):
         exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
     if not exact and label in kb.ngrams:
         for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
