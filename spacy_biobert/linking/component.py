@@ -21,6 +21,7 @@ from .normalize import normalize
 from .ranking import Ranked, rank
 
 KB_FILE = "kb.bin"
+CACHE_SIZE = 100_000
 
 
 class EntityLinker:
@@ -45,6 +46,8 @@ class EntityLinker:
             "one_sense_per_doc": one_sense_per_doc, "short_forms": short_forms,
             "kb_path": kb_path}
         self.kb: Optional[LinkingKB] = None
+        # repeated mention texts (most of a corpus) are ranked once
+        self._cache: Dict[Tuple[Any, ...], Ranked] = {}
 
     def initialize(self, get_examples: Optional[Callable[[], Iterable[Any]]] = None, *,
                    nlp: Optional[Language] = None, kb_path: Optional[str] = None,
@@ -82,18 +85,27 @@ class EntityLinker:
         defined (Optional[Dict[str, str]]): Short forms defined in the document
             (:func:`~.definitions.defined_short_forms`), used without ``span._.long_form``.
         """
-        kb, cfg = self._kb(), self.cfg
         key = normalize(span.text)
         long_form = getattr(span._, "long_form", None) if Span.has_extension("long_form") \
             else (defined or {}).get(key)
         if long_form is not None:
-            ranked = rank(kb, span.label_, normalize(str(long_form)),
-                          prior_weight=cfg["prior_weight"], name_weight=cfg["name_weight"],
-                          ngram_k=cfg["ngram_k"])
+            ranked = self._rank(span.label_, normalize(str(long_form)))
             if ranked:
                 return ranked
-        return rank(kb, span.label_, key, prior_weight=cfg["prior_weight"],
-                    name_weight=cfg["name_weight"], ngram_k=cfg["ngram_k"])
+        return self._rank(span.label_, key)
+
+    def _rank(self, label: str, key: str) -> Ranked:
+        """:func:`~.ranking.rank` with the component's settings, cached per key."""
+        kb, cfg = self._kb(), self.cfg
+        cache_key = (id(kb), label, key, cfg["prior_weight"], cfg["name_weight"], cfg["ngram_k"])
+        ranked = self._cache.get(cache_key)
+        if ranked is None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            ranked = rank(kb, label, key, prior_weight=cfg["prior_weight"],
+                          name_weight=cfg["name_weight"], ngram_k=cfg["ngram_k"])
+            self._cache[cache_key] = ranked
+        return ranked
 
     def __call__(self, doc: Doc) -> Doc:
         targets = [e for e in doc.ents if e.label_ in self.cfg["labels"]]

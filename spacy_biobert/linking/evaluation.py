@@ -3,7 +3,8 @@
 Each gold CHEMICAL/DISEASE mention with an id is given to the linker with its id
 removed; the prediction is right when its set of ids equals the gold set (MEDIC's
 equivalent OMIM and MeSH ids count as one). "Unseen" mentions are those whose gold
-ids never occur in the training split the KB's priors came from.
+ids never occur in the training split the KB's priors came from; ``gold_not_in_kb``
+counts mentions with a gold id the vocabularies no longer have (retired or merged).
 """
 import resource
 import time
@@ -39,7 +40,8 @@ def _strip(doc: Doc, labels: List[str]) -> List[Tuple[Span, Tuple[str, ...]]]:
 
 
 def _counter() -> Dict[str, int]:
-    return {"mentions": 0, "correct": 0, "unseen": 0, "unseen_correct": 0, "nil": 0}
+    return {"mentions": 0, "correct": 0, "unseen": 0, "unseen_correct": 0, "nil": 0,
+            "gold_not_in_kb": 0}
 
 
 def _summary(c: Dict[str, int]) -> Dict[str, Any]:
@@ -81,6 +83,7 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
                 c["nil"] += not pred
                 c["unseen"] += unseen
                 c["unseen_correct"] += unseen and right
+                c["gold_not_in_kb"] += any(kb.canonical(i) not in kb.index_of for i in ids)
     return {
         "corpora": {name: {lab: _summary(c) for lab, c in sorted(t.items())}
                     for name, t in corpora.items()},
@@ -94,12 +97,13 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
 
 def linking_markdown(metrics: Dict[str, Any]) -> str:
     """A Markdown table of :func:`evaluate_linking`'s metrics."""
-    lines = ["| corpus | label | mentions | acc@1 | unseen mentions | unseen acc@1 | NIL |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| corpus | label | mentions | acc@1 | unseen mentions | unseen acc@1 | NIL | "
+             "gold id not in KB |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, table in metrics["corpora"].items():
         for label, s in table.items():
             lines.append(f"| {name} | {label} | {s['mentions']} | {s['accuracy']:.2f} | "
-                         f"{s['unseen']} | {s['unseen_accuracy']:.2f} | {s['nil']} |")
+                         f"{s['unseen']} | {s['unseen_accuracy']:.2f} | {s['nil']} | "
+                         f"{s['gold_not_in_kb']} |")
     cost = metrics["cost"]
     lines.append("")
     lines.append(f"Linker: {cost['seconds_per_1000_mentions']} s per 1,000 mentions; "
