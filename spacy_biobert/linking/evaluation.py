@@ -106,6 +106,8 @@ def linking_markdown(metrics: Dict[str, Any]) -> str:
                          f"{s['gold_not_in_kb']} |")
     cost = metrics["cost"]
     lines.append("")
+    extra = (f"; load {cost['load_seconds']} s, +{cost['loaded_rss_mb']} MB RSS loaded"
+             if "load_seconds" in cost else "")
     lines.append(f"Linker: {cost['seconds_per_1000_mentions']} s per 1,000 mentions; "
-                 f"max RSS {cost['max_rss_mb']} MB.")
+                 f"max RSS {cost['max_rss_mb']} MB{extra}.")
     return "\n".join(lines) + "\n"
