@@ -18,7 +18,7 @@ from ..extensions import install_extensions, set_kb_candidates, set_kb_ids
 from .definitions import defined_short_forms
 from .kb import LinkingKB, build_kb
 from .normalize import normalize
-from .ranking import Ranked, rank
+from .ranking import Ranked, order, rank
 
 KB_FILE = "kb.bin"
 CACHE_SIZE = 100_000
@@ -159,14 +159,14 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
     for ent in targets:
         groups.setdefault((ent.label_, normalize(ent.text)), []).append((ent.start, ent.end))
     out = dict(ranked)
-    for members in groups.values():
+    for (label, _key), members in groups.items():
         if len(members) < 2:
             continue
         summed: Dict[str, float] = {}
         for member in members:
             for ids, score in ranked[member]:
                 summed[ids] = summed.get(ids, 0.0) + score / len(members)
-        merged = sorted(summed.items(), key=lambda item: (-item[1], item[0]))
+        merged = sorted(summed.items(), key=lambda item: order(item, label))
         for member in members:
             out[member] = merged
     return out

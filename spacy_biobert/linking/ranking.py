@@ -9,6 +9,7 @@ surface form disagree across corpora, and the vocabulary breaks the tie.
 """
 from typing import Dict, List, Tuple
 
+from ..labels import DISEASE
 from .kb import LinkingKB
 from .normalize import american, singular
 
@@ -58,4 +59,18 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
         for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
             if similarity >= min_similarity:
                 _score_alias(kb, label, alias, similarity, weights, scores)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return sorted(scores.items(), key=lambda item: order(item, label))
+
+
+def order(item: Tuple[str, float], label: str = "") -> Tuple[float, int, str]:
+    """Sort key of a candidate: best score first. On a tie, MeSH before OMIM, and for
+    diseases descriptors before supplementary concepts (MEDIC's supplementary diseases
+    are rare syndromes named like the descriptor that covers them)."""
+    ids, score = item
+    if ids.startswith("MESH:D"):
+        kind = 0
+    elif ids.startswith("MESH:"):
+        kind = 1 if label == DISEASE else 0
+    else:
+        kind = 2
+    return (-round(score, 6), kind, ids)
