@@ -251,3 +251,14 @@ def test_evaluation_and_cli(linker_nlp: Language, kb: LinkingKB, tmp_path: Path,
                                  str(tmp_path / "dev.spacy"), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["corpora"]["dev"]["DISEASE"]["accuracy"] == 100.0
+
+
+def test_coordination_split_and_linked(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.composites import split_coordination
+
+    assert split_coordination("brain, breast, and prostate cancer") == [
+        "brain cancer", "breast cancer", "prostate cancer"]
+    assert split_coordination("nausea and vomiting") == ["nausea", "vomiting"]
+    assert split_coordination("delirium") == []
+    doc = link(linker_nlp, "breast and ovarian neoplasms", [(0, 28, "DISEASE")])
+    assert ids_of(doc) == [("MESH:D001943", "MESH:D010051")]

@@ -15,10 +15,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..extensions import install_extensions, set_kb_candidates, set_kb_ids
+from .composites import split_coordination
 from .definitions import defined_short_forms
 from .kb import LinkingKB, build_kb
 from .normalize import normalize
-from .ranking import Ranked, order, rank
+from .ranking import Ranked, has_alias, order, rank
 
 KB_FILE = "kb.bin"
 CACHE_SIZE = 100_000
@@ -31,12 +32,13 @@ class EntityLinker:
                  labels: Iterable[str] = ("CHEMICAL", "DISEASE"), threshold: float = 0.7,
                  prior_weight: float = 0.5, name_weight: float = 0.2, top_k: int = 5,
                  ngram_k: int = 10, one_sense_per_doc: bool = True, short_forms: bool = True,
-                 kb_path: Optional[str] = None) -> None:
+                 composites: bool = True, kb_path: Optional[str] = None) -> None:
         """threshold: lowest score that gets an id; prior_weight: weight of the
         training prior; name_weight: bonus of a concept named by the alias itself;
         top_k: candidates kept on the span; ngram_k: n-gram neighbours considered;
         short_forms: link ``LONG (SHORT)`` entity pairs' short forms as their long
-        form when no ``span._.long_form`` is set; kb_path: KB file read when the
+        form when no ``span._.long_form`` is set; composites: link the conjuncts of a
+        coordinated mention with no exact alias; kb_path: KB file read when the
         component is initialized."""
         install_extensions()
         self.name = name
@@ -44,7 +46,7 @@ class EntityLinker:
             "labels": list(labels), "threshold": threshold, "prior_weight": prior_weight,
             "name_weight": name_weight, "top_k": top_k, "ngram_k": ngram_k,
             "one_sense_per_doc": one_sense_per_doc, "short_forms": short_forms,
-            "kb_path": kb_path}
+            "composites": composites, "kb_path": kb_path}
         self.kb: Optional[LinkingKB] = None
         # repeated mention texts (most of a corpus) are ranked once
         self._cache: Dict[Tuple[Any, ...], Ranked] = {}
@@ -92,7 +94,22 @@ class EntityLinker:
             ranked = self._rank(span.label_, normalize(str(long_form)))
             if ranked:
                 return ranked
-        return self._rank(span.label_, key)
+        ranked = self._rank(span.label_, key)
+        if self.cfg["composites"] and not has_alias(self._kb(), span.label_, key):
+            return self._rank_composite(span.label_, span.text) or ranked
+        return ranked
+
+    def _rank_composite(self, label: str, text: str) -> Ranked:
+        """One candidate joining the best ids of each conjunct, if each has an exact one."""
+        ids: List[str] = []
+        scores: List[float] = []
+        for part in split_coordination(text):
+            best = self._rank(label, normalize(part))
+            if not best or best[0][1] < 1.0:
+                return []
+            ids.extend(i for i in best[0][0].split("|") if i not in ids)
+            scores.append(best[0][1])
+        return [("|".join(ids), min(scores))] if ids else []
 
     def _rank(self, label: str, key: str) -> Ranked:
         """:func:`~.ranking.rank` with the component's settings, cached per key."""
@@ -177,14 +194,15 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
     assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates"],
     default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.7,
                     "prior_weight": 0.5, "name_weight": 0.2, "top_k": 5, "ngram_k": 10,
-                    "one_sense_per_doc": True, "short_forms": True, "kb_path": None},
+                    "one_sense_per_doc": True, "short_forms": True, "composites": True,
+                    "kb_path": None},
 )
 def make_entity_linker(nlp: Language, name: str, labels: List[str], threshold: float,
                        prior_weight: float, name_weight: float, top_k: int, ngram_k: int,
-                       one_sense_per_doc: bool, short_forms: bool,
+                       one_sense_per_doc: bool, short_forms: bool, composites: bool,
                        kb_path: Optional[str]) -> EntityLinker:
     """Factory of the entity linker (see module docs)."""
     return EntityLinker(nlp, name, labels=labels, threshold=threshold,
                         prior_weight=prior_weight, name_weight=name_weight, top_k=top_k,
                         ngram_k=ngram_k, one_sense_per_doc=one_sense_per_doc,
-                        short_forms=short_forms, kb_path=kb_path)
+                        short_forms=short_forms, composites=composites, kb_path=kb_path)

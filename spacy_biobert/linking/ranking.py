@@ -36,6 +36,12 @@ def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
     return bool(prior or concepts)
 
 
+def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
+    """Whether a normalized key (or its plural/spelling variants) is an exact alias."""
+    return any(kb.prior_for(label, v) or kb.concepts_for(label, v)
+               for v in (key, singular(key), american(key)))
+
+
 def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
          name_weight: float = 0.2, ngram_k: int = 10, min_similarity: float = 0.0) -> Ranked:
     """Ranked ``(ids, score)`` for a normalized mention key, best first.
