@@ -112,6 +112,8 @@ setup(
         "wasabi>=1.1",
         "srsly>=2.4",
         "PyYAML>=6",
+        # the entity linker's character n-gram index (sparse matrices)
+        "scipy>=1.7",
     ],
     extras_require=EXTRAS,
     entry_points={
