@@ -215,6 +215,11 @@ def test_pipeline_and_docbin_round_trip(linker_nlp: Language, tmp_path: Path) ->
     again = link(loaded, doc.text, [(0, 25, "DISEASE"), (32, 42, "CHEMICAL")])
     assert ids_of(again) == ids_of(doc)
     assert loaded.get_pipe("biobert_entity_linker").kb.mesh_version == "test-1"
+    from_bytes = spacy.blank("en")
+    from_bytes.add_pipe("biobert_entity_linker")
+    from_bytes.from_bytes(linker_nlp.to_bytes())
+    assert ids_of(link(from_bytes, doc.text, [(0, 25, "DISEASE"), (32, 42, "CHEMICAL")])) \
+        == ids_of(doc)
     restored = list(DocBin(docs=[doc], store_user_data=True).get_docs(linker_nlp.vocab))[0]
     assert ids_of(restored) == ids_of(doc)
     assert restored.ents[1]._.kb_candidates == doc.ents[1]._.kb_candidates

@@ -1,11 +1,13 @@
 """``biobert_entity_linker``: MeSH/OMIM ids for CHEMICAL and DISEASE entities.
 
-For each entity it ranks candidates (:mod:`.ranking`) for its text and, when the
-abbreviation detector set ``span._.long_form``, for the long form too (a short form is
-linked as its long form); mentions of one document with the same normalized text get
-one sense (the candidate with the highest summed score). Output: ``ent.kb_id_`` (first
-id), ``ent._.kb_ids`` (all ids of a composite mention), ``ent._.kb_candidates`` (top k
-with scores), and no id (NIL) when the best score is below ``threshold``.
+For each entity it ranks candidates (:mod:`.ranking`) for its text, or for its long
+form when the abbreviation detector set ``span._.long_form`` (else when a ``LONG
+(SHORT)`` pair of entities defines it): a short form is linked as its long form. A
+coordinated mention with no exact alias is linked conjunct by conjunct; mentions of
+one document with the same normalized text get one sense (the candidate with the
+highest summed score). Output: ``ent.kb_id_`` (first id), ``ent._.kb_ids`` (all ids of
+a composite mention), ``ent._.kb_candidates`` (top k with scores), and no id (NIL)
+when the best score is below ``threshold``.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -159,6 +161,17 @@ class EntityLinker:
         srsly.write_json(path / "cfg.json", self.cfg)
         if self.kb is not None:
             self.kb.to_disk(path / KB_FILE)
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps({"cfg": self.cfg,
+                                    "kb": self.kb.to_bytes() if self.kb is not None else None})
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "EntityLinker":
+        msg = srsly.msgpack_loads(data)
+        self.cfg.update(msg["cfg"])
+        if msg["kb"] is not None:
+            self.kb = LinkingKB.from_bytes(msg["kb"])
+        return self
 
     def from_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> "EntityLinker":
         path = Path(path)

@@ -103,16 +103,18 @@ class LinkingKB:
         return {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "mesh_version": self.mesh_version, "report": self.report}
 
-    def to_disk(self, path: PathLike) -> None:
-        """Write the KB file (header line + msgpack body)."""
+    def to_bytes(self) -> bytes:
+        """The KB file's content: header line + msgpack body."""
         body = {"ids": self.ids, "names": self.names, "labels": self.labels,
                 "alt_ids": self.alt_ids, "aliases": self.aliases, "priors": self.priors,
                 "ngrams": {lab: ix.to_dict() for lab, ix in self.ngrams.items()}}
         data = srsly.msgpack_dumps(body)
         header = dict(self.header(), body_bytes=len(data))
-        with Path(path).open("wb") as handle:
-            handle.write(json.dumps(header).encode("utf8") + b"\n")
-            handle.write(data)
+        return json.dumps(header).encode("utf8") + b"\n" + data
+
+    def to_disk(self, path: PathLike) -> None:
+        """Write the KB file (header line + msgpack body)."""
+        Path(path).write_bytes(self.to_bytes())
 
     @classmethod
     def from_disk(cls, path: PathLike, mesh_version: Optional[str] = None) -> "LinkingKB":
@@ -120,10 +122,20 @@ class LinkingKB:
 
         mesh_version (Optional[str]): Require this MeSH version (None = any).
         """
-        header, body = _read_file(path)
+        file = Path(path)
+        if not file.is_file():
+            raise VocabError("KB file not found: build it with `python -m spacy_biobert "
+                             "build-kb`", path=path)
+        return cls.from_bytes(file.read_bytes(), mesh_version, source=path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mesh_version: Optional[str] = None,
+                   source: PathLike = "<bytes>") -> "LinkingKB":
+        """Inverse of :meth:`to_bytes`; errors name ``source``."""
+        header, body = _parse(data, source)
         if mesh_version is not None and header.get("mesh_version") != mesh_version:
             raise VocabError(f"KB built from MeSH {header.get('mesh_version')!r}, "
-                             f"expected {mesh_version!r}: rebuild it (build-kb)", path=path)
+                             f"expected {mesh_version!r}: rebuild it (build-kb)", path=source)
         kb = cls(str(header.get("mesh_version")))
         kb.report = dict(header.get("report") or {})
         kb.ids, kb.names, kb.labels = body["ids"], body["names"], body["labels"]
@@ -133,14 +145,8 @@ class LinkingKB:
         return kb
 
 
-def _read_file(path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    file = Path(path)
-    if not file.is_file():
-        raise VocabError("KB file not found: build it with `python -m spacy_biobert build-kb`",
-                         path=path)
-    with file.open("rb") as handle:
-        first = handle.readline()
-        rest = handle.read()
+def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    first, _, rest = data.partition(b"\n")
     try:
         header = json.loads(first.decode("utf8"))
     except (UnicodeDecodeError, ValueError):
