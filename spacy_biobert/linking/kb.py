@@ -146,7 +146,9 @@ class LinkingKB:
 
 
 def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    first, _, rest = data.partition(b"\n")
+    end = data.find(b"\n")
+    first = data[:end] if end >= 0 else data
+    rest = memoryview(data)[end + 1:] if end >= 0 else memoryview(b"")  # no copy of the body
     try:
         header = json.loads(first.decode("utf8"))
     except (UnicodeDecodeError, ValueError):
@@ -162,7 +164,7 @@ def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]
         raise VocabError(f"truncated KB file: {len(rest)} of {header.get('body_bytes')} body "
                          "bytes", path=path)
     try:
-        body = srsly.msgpack_loads(rest)
+        body = srsly.msgpack_loads(rest)  # type: ignore[arg-type]
     except Exception as err:  # msgpack raises several types for damaged data
         raise VocabError(f"damaged KB body: {err}", path=path) from None
     return header, body
