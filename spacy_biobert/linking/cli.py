@@ -15,7 +15,7 @@ from .vocab import VocabError
 
 
 def build_kb_cmd(
-    output: Path = typer.Argument(..., help="KB file to write (e.g. assets/linking_kb.bin)"),
+    output: Path = typer.Argument(..., help="KB file to write (e.g. corpus/linking_kb.bin)"),
     descriptors: Optional[Path] = typer.Option(
         None, "--descriptors", help="MeSH descriptors TSV (mesh_id_label_mappings.tsv)"),
     supplementary: Optional[Path] = typer.Option(
