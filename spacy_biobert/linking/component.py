@@ -87,11 +87,14 @@ class EntityLinker:
         """Ranked candidates of one entity (its long form's, if it has one).
 
         defined (Optional[Dict[str, str]]): Short forms defined in the document
-            (:func:`~.definitions.defined_short_forms`), used without ``span._.long_form``.
+            (:func:`~.definitions.defined_short_forms`), used when ``span._.long_form``
+            is unset.
         """
         key = normalize(span.text)
         long_form = getattr(span._, "long_form", None) if Span.has_extension("long_form") \
-            else (defined or {}).get(key)
+            else None
+        if long_form is None:
+            long_form = (defined or {}).get(key)
         if long_form is not None:
             ranked = self._rank(span.label_, normalize(str(long_form)))
             if ranked:
