@@ -33,6 +33,7 @@ ENTRY_POINTS = {
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
         "biobert_relation_extractor = spacy_biobert.relations.component:make_relation_extractor",
         "biobert_entity_propagator = spacy_biobert.ner.propagation:make_entity_propagator",
+        "biobert_entity_linker = spacy_biobert.linking.component:make_entity_linker",
     ],
     "spacy_scorers": [
         "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",
@@ -111,6 +112,8 @@ setup(
         "wasabi>=1.1",
         "srsly>=2.4",
         "PyYAML>=6",
+        # the entity linker's character n-gram index (sparse matrices)
+        "scipy>=1.7",
     ],
     extras_require=EXTRAS,
     entry_points={

@@ -166,7 +166,7 @@ def evaluate_cmd(
     gpu_id: int = typer.Option(-1, "--gpu-id"),
 ) -> None:
     """Score NER per corpus and label (strict span match) on the labels each corpus annotates."""
-    from .evaluation import evaluate_corpora, metrics_markdown
+    from .evaluation import evaluate_corpora, metrics_markdown, save_metrics
 
     if gpu_id >= 0:
         import spacy
@@ -179,13 +179,9 @@ def evaluate_cmd(
         return
     table = metrics_markdown(metrics)
     print(table)
+    save_metrics(metrics, table, output, markdown)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(metrics, indent=2))
         msg.good(f"Saved metrics to {output}")
-    if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(table + "\n")
 
 
 @app.command("where")
@@ -236,6 +232,11 @@ from .relations.cli import cv_cmd, evaluate_relations_cmd  # noqa: E402
 
 app.command("evaluate-relations")(evaluate_relations_cmd)
 app.command("cv")(cv_cmd)
+
+from .linking.cli import build_kb_cmd, evaluate_linking_cmd  # noqa: E402
+
+app.command("build-kb")(build_kb_cmd)
+app.command("evaluate-linking")(evaluate_linking_cmd)
 
 
 def main() -> None:

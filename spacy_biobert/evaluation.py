@@ -5,9 +5,10 @@ both agree), as conlleval counts them. A corpus is scored only on its
 ``doc._.annotated_labels`` (BC2GM says nothing about chemicals, so predicted
 chemicals in BC2GM text are neither right nor wrong).
 """
+import json
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Set, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, DocBin
@@ -116,3 +117,14 @@ def metrics_markdown(metrics: Dict[str, Any]) -> str:
     lines.append(f"| **all** | **micro** | {m['p']:.2f} | {m['r']:.2f} | **{m['f']:.2f}** | "
                  f"{m['tp'] + m['fn']} |")
     return "\n".join(lines)
+
+
+def save_metrics(metrics: Dict[str, Any], table: str, output: Optional[Path],
+                 markdown: Optional[Path]) -> None:
+    """Write metrics as JSON to ``output`` and their Markdown ``table`` to ``markdown``."""
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(metrics, indent=2))
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(table.rstrip("\n") + "\n")

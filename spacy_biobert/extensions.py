@@ -8,10 +8,11 @@
 | ``doc._.relations``     | ``List[Relation]``          | ``spacy_biobert.relations``           |
 | ``doc._.entity_relations`` | ``List[EntityRelation]`` | ``spacy_biobert.entity_relations``   |
 | ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids)    |
+| ``span._.kb_candidates`` | ``List[Tuple[str, float]]`` | ``spacy_biobert.kb_candidates`` (top k) |
 
 All survive ``DocBin(store_user_data=True)`` and ``to_disk``/``from_disk``.
 """
-from typing import Tuple
+from typing import List, Tuple
 
 from spacy.tokens import Doc, Span
 
@@ -23,6 +24,7 @@ from .relations.items import (
 )
 
 KB_IDS_KEY = "spacy_biobert.kb_ids"
+KB_CANDIDATES_KEY = "spacy_biobert.kb_candidates"
 
 
 def _key(span: Span) -> str:
@@ -45,6 +47,19 @@ def set_kb_ids(span: Span, ids: Tuple[str, ...]) -> None:
     span.doc.user_data[KB_IDS_KEY] = stored
 
 
+def get_kb_candidates(span: Span) -> List[Tuple[str, float]]:
+    """The entity linker's ranked candidates of a mention, best first (empty if none)."""
+    stored = span.doc.user_data.get(KB_CANDIDATES_KEY, {})
+    return [(str(c), float(s)) for c, s in stored.get(_key(span), ())] if stored else []
+
+
+def set_kb_candidates(span: Span, candidates: List[Tuple[str, float]]) -> None:
+    """Store ranked ``(ids, score)`` candidates of a mention in ``doc.user_data``."""
+    stored = dict(span.doc.user_data.get(KB_CANDIDATES_KEY, {}))
+    stored[_key(span)] = [(str(c), float(s)) for c, s in candidates]
+    span.doc.user_data[KB_CANDIDATES_KEY] = stored
+
+
 def install_extensions() -> None:
     """Register the attributes above; safe to call many times."""
     for name in ("doc_id", "corpus", "annotated_labels"):
@@ -58,3 +73,5 @@ def install_extensions() -> None:
         )
     if not Span.has_extension("kb_ids"):
         Span.set_extension("kb_ids", getter=get_kb_ids, setter=set_kb_ids)
+    if not Span.has_extension("kb_candidates"):
+        Span.set_extension("kb_candidates", getter=get_kb_candidates, setter=set_kb_candidates)

@@ -1,0 +1,52 @@
+"""Mention and alias normalization shared by the KB, the candidates and the linker.
+
+Folds case, Unicode compatibility forms (NFKC), every dash and hyphen to ``-`` and
+Greek letters to their names (``α-tocopherol`` -> ``alpha-tocopherol``), then
+treats hyphens, commas and other punctuation as spaces, so ``TNF‑α``, ``TNF-alpha``
+and ``tnf alpha`` meet.
+"""
+import re
+import unicodedata
+from typing import Dict
+
+GREEK: Dict[str, str] = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu",
+    "ν": "nu", "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma",
+    "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad\ufe63\uff0d]")
+_NON_WORD = re.compile(r"[^\w]+")
+_SPACES = re.compile(r"\s+")
+_BRITISH = [(re.compile(p), r) for p, r in (
+    (r"aemi", "emi"), (r"\boe(?=[ds])", "e"), (r"haem", "hem"),
+    (r"\b(tum|col|behavi)our", r"\1or"),
+    (r"ae(?=mia|mat|mor|stet|sthe)", "e"), (r"oea\b", "ea"), (r"isation", "ization"))]
+
+
+def normalize(text: str) -> str:
+    """The lookup key of a mention or alias: lower-case words joined by single spaces.
+
+    text (str): Surface text.
+    RETURNS (str): The key ("" for text with no letters or digits).
+    """
+    value = unicodedata.normalize("NFKC", text)
+    value = _DASHES.sub("-", value).lower()
+    if any(ch in GREEK for ch in value):
+        value = "".join(f" {GREEK[ch]} " if ch in GREEK else ch for ch in value)
+    value = _NON_WORD.sub(" ", value).replace("_", " ")
+    return _SPACES.sub(" ", value).strip()
+
+
+def singular(key: str) -> str:
+    """Drop a plural ``s`` from the last word of a normalized key (``seizures``)."""
+    if len(key) > 4 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
+        return key[:-1]
+    return key
+
+
+def american(key: str) -> str:
+    """American spelling of a normalized key (``anaemia``, ``oedema``, ``tumour``)."""
+    for pattern, repl in _BRITISH:
+        key = pattern.sub(repl, key)
+    return key

@@ -1,0 +1,82 @@
+"""Ranking a mention's candidates: string similarity plus the training prior.
+
+``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
+name]``, where similarity is 1 for an exact normalized alias and the n-gram cosine
+otherwise, ``P(ids | alias)`` is the share of the alias's training mentions annotated
+with those ids (0 for an alias never seen in training), and the last term rewards a
+concept whose own vocabulary names include the alias: training annotations of one
+surface form disagree across corpora, and the vocabulary breaks the tie.
+"""
+from typing import Dict, List, Tuple
+
+from ..labels import DISEASE
+from .kb import LinkingKB
+from .normalize import american, singular
+
+Ranked = List[Tuple[str, float]]
+
+
+def _add(scores: Dict[str, float], ids: str, value: float) -> None:
+    if value > scores.get(ids, float("-inf")):
+        scores[ids] = value
+
+
+def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
+                 weights: Tuple[float, float], scores: Dict[str, float]) -> bool:
+    """Score the concepts of one alias key; True when it had any."""
+    prior_weight, name_weight = weights
+    prior = kb.prior_for(label, key)
+    total = sum(prior.values())
+    concepts = kb.concepts_for(label, key)
+    for ids, count in prior.items():
+        named = name_weight if ids in concepts else 0.0
+        _add(scores, ids, similarity + prior_weight * count / total + named)
+    for cid in concepts:
+        _add(scores, cid, similarity + name_weight)
+    return bool(prior or concepts)
+
+
+def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
+    """Whether a normalized key (or its plural/spelling variants) is an exact alias."""
+    return any(kb.prior_for(label, v) or kb.concepts_for(label, v)
+               for v in (key, singular(key), american(key)))
+
+
+def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
+         name_weight: float = 0.2, ngram_k: int = 10, min_similarity: float = 0.0) -> Ranked:
+    """Ranked ``(ids, score)`` for a normalized mention key, best first.
+
+    kb (LinkingKB): The knowledge base.
+    label (str): Entity label (CHEMICAL, DISEASE).
+    key (str): The normalized mention (see :func:`~.normalize.normalize`).
+    prior_weight (float): Weight of the training prior.
+    name_weight (float): Bonus of a concept whose vocabulary names include the alias.
+    ngram_k (int): Nearest aliases taken when no alias matches exactly.
+    min_similarity (float): N-gram neighbours below this similarity are dropped.
+    """
+    scores: Dict[str, float] = {}
+    weights = (prior_weight, name_weight)
+    if not key:
+        return []
+    exact = False
+    for variant in dict.fromkeys((key, singular(key), american(key))):
+        exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
+    if not exact and label in kb.ngrams:
+        for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
+            if similarity >= min_similarity:
+                _score_alias(kb, label, alias, similarity, weights, scores)
+    return sorted(scores.items(), key=lambda item: order(item, label))
+
+
+def order(item: Tuple[str, float], label: str = "") -> Tuple[float, int, str]:
+    """Sort key of a candidate: best score first. On a tie, MeSH before OMIM, and for
+    diseases descriptors before supplementary concepts (MEDIC's supplementary diseases
+    are rare syndromes named like the descriptor that covers them)."""
+    ids, score = item
+    if ids.startswith("MESH:D"):
+        kind = 0
+    elif ids.startswith("MESH:"):
+        kind = 1 if label == DISEASE else 0
+    else:
+        kind = 2
+    return (-round(score, 6), kind, ids)

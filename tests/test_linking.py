@@ -1,0 +1,269 @@
+"""Entity linking: vocabulary readers, KB file, candidates, the linker, evaluation."""
+import json
+import time
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from typer.testing import CliRunner
+
+from spacy_biobert.cli import app
+from spacy_biobert.linking import LinkingKB, VocabError, build_kb, namespace_id
+from spacy_biobert.linking.evaluation import evaluate_linking
+from spacy_biobert.linking.normalize import normalize
+from spacy_biobert.linking.vocab import read_mesh_descriptors
+
+DESCRIPTORS = "\n".join([
+    "D015738\tFamotidine\tYM-11170|MK-208\tD03.383.129.462.580",
+    "D024502\tTocopherols\talpha-Tocopherol|Vitamin E\tD02.455.326",
+    "D014409\tTumor Necrosis Factor-alpha\tTNF-alpha|Cachectin\tD12.644.276",
+    "D003693\tDelirium\tSubacute Delirium\tF01.700.250|C10.597.606",
+    "D001943\tBreast Neoplasms\tBreast Cancer|Breast Tumors\tC04.588.180",
+    "D010051\tOvarian Neoplasms\tOvarian Cancer\tC04.588.322",
+    "D000003\tAbattoirs\tSlaughterhouse\tJ01.576",
+    "D011618\tPsychotic Disorders\tPsychosis\tF03.700",
+]) + "\n"
+SUPPLEMENTARY = "C012345\tfoobarin\tfoobarine|FBR-1\tD015738\n"
+MEDIC = "\n".join([
+    "C||Diseases",
+    "D003693||Delirium|Subacute Delirium",
+    "145250||HYPERPIGMENTATION, FAMILIAL PROGRESSIVE, 2|FPH2",
+    "D019082|270400||Smith-Lemli-Opitz Syndrome|SLOS",
+]) + "\n"
+TITLE = "Famotidine-associated delirium and breast and ovarian cancer."
+TRAIN = "\n".join([
+    f"1|t|{TITLE}",
+    "1|a|Oldamine was given.",
+    "1\t0\t10\tFamotidine\tChemical\tD015738",
+    "1\t22\t30\tdelirium\tDisease\tD003693",
+    "1\t35\t60\tbreast and ovarian cancer\tDisease\tD001943|D010051",
+    "1\t62\t70\tOldamine\tChemical\tC999999",
+]) + "\n\n"
+
+
+@pytest.fixture
+def vocab_files(write_file) -> Tuple[Path, Path, Path, Path]:  # type: ignore[no-untyped-def]
+    return (write_file("desc.tsv", DESCRIPTORS), write_file("supp.tsv", SUPPLEMENTARY),
+            write_file("medic.txt", MEDIC), write_file("train.txt", TRAIN))
+
+
+@pytest.fixture
+def kb(vocab_files: Tuple[Path, Path, Path, Path]) -> LinkingKB:
+    desc, supp, medic, train = vocab_files
+    return build_kb(descriptors=desc, supplementary=supp, medic=medic, training=[train],
+                    mesh_version="test-1")
+
+
+@pytest.fixture
+def linker_nlp(nlp: Language, kb: LinkingKB) -> Language:
+    linker = nlp.add_pipe("biobert_entity_linker")
+    linker.kb = kb  # type: ignore[attr-defined]
+    return nlp
+
+
+def link(nlp: Language, text: str, spans: List[Tuple[int, int, str]]) -> Doc:
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(s, e, label=lab, alignment_mode="expand") for s, e, lab in spans]
+    return nlp.get_pipe("biobert_entity_linker")(doc)
+
+
+def ids_of(doc: Doc) -> List[Tuple[str, ...]]:
+    return [tuple(e._.kb_ids) for e in doc.ents]
+
+
+def test_namespace_convention() -> None:
+    assert namespace_id("D008094") == "MESH:D008094"
+    assert namespace_id("C012345") == "MESH:C012345"
+    assert namespace_id("OMIM:613097") == "OMIM:613097"
+    assert namespace_id("613097") == "OMIM:613097"
+    assert namespace_id("MESH:D008094") == "MESH:D008094"
+
+
+def test_normalize_unicode() -> None:
+    assert normalize("α-Tocopherol") == normalize("alpha-tocopherol") == "alpha tocopherol"
+    assert normalize("TNF\u2011α") == normalize("TNF-alpha") == "tnf alpha"
+    assert normalize("BREAST  CANCER") == "breast cancer"
+
+
+def test_descriptor_labels_by_tree(vocab_files: Tuple[Path, Path, Path, Path]) -> None:
+    labels = {c.id: c.label for c, _ in read_mesh_descriptors(vocab_files[0])}
+    assert labels["MESH:D015738"] == "CHEMICAL"
+    assert labels["MESH:D003693"] == "DISEASE"
+    assert labels["MESH:D011618"] == "DISEASE"  # F03, mental disorders
+    assert "MESH:D000003" not in labels  # neither chemical nor disease
+
+
+def test_exact_all_caps_and_plural(linker_nlp: Language) -> None:
+    doc = link(linker_nlp, "FAMOTIDINE and famotidine and Breast Tumor",
+               [(0, 10, "CHEMICAL"), (15, 25, "CHEMICAL"), (30, 42, "DISEASE")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738", "MESH:D015738", "MESH:D001943"]
+    assert doc.ents[0]._.kb_candidates[0][0] == "MESH:D015738"
+
+
+def test_ngram_fallback_for_misspelling(linker_nlp: Language) -> None:
+    doc = link(linker_nlp, "famotidne given", [(0, 9, "CHEMICAL")])
+    exact = link(linker_nlp, "famotidine given", [(0, 10, "CHEMICAL")])
+    assert doc.ents[0].kb_id_ == "MESH:D015738"
+    assert doc.ents[0]._.kb_candidates[0][1] < exact.ents[0]._.kb_candidates[0][1]
+
+
+def test_greek_and_unicode_hyphen(linker_nlp: Language) -> None:
+    text = "α-tocopherol and TNF\u2011α"
+    doc = link(linker_nlp, text, [(0, 12, "CHEMICAL"), (17, len(text), "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D024502", "MESH:D014409"]
+
+
+def test_composite_from_training(linker_nlp: Language) -> None:
+    doc = link(linker_nlp, "breast and ovarian cancer", [(0, 25, "DISEASE")])
+    assert ids_of(doc) == [("MESH:D001943", "MESH:D010051")]
+    assert doc.ents[0].kb_id_ == "MESH:D001943"
+
+
+def test_nil_when_no_candidate(linker_nlp: Language) -> None:
+    doc = link(linker_nlp, "xqzvw was here", [(0, 5, "CHEMICAL")])
+    assert doc.ents[0].kb_id_ == "" and ids_of(doc) == [()]
+
+
+def test_empty_doc_and_other_labels(linker_nlp: Language) -> None:
+    assert len(linker_nlp("")) == 0
+    doc = link(linker_nlp, "BRCA1 famotidine", [(0, 5, "GENE_OR_GENE_PRODUCT")])
+    assert doc.ents[0].kb_id_ == ""
+
+
+def test_one_and_ten_thousand_characters(linker_nlp: Language) -> None:
+    doc = link(linker_nlp, "K given", [(0, 1, "CHEMICAL")])
+    assert len(doc.ents) == 1
+    long_text = "famotidine" * 1000
+    start = time.perf_counter()
+    doc = link(linker_nlp, long_text, [(0, 10_000, "CHEMICAL")])
+    assert time.perf_counter() - start < 2.0
+    assert doc.ents[0].kb_id_ in ("", "MESH:D015738")
+
+
+def test_short_form_defined_in_document(linker_nlp: Language) -> None:
+    text = "Famotidine (FMT) was given; FMT caused delirium."
+    doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (12, 15, "CHEMICAL"),
+                                  (28, 31, "CHEMICAL"), (39, 47, "DISEASE")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 3 + ["MESH:D003693"]
+
+
+def test_long_form_extension_is_used(linker_nlp: Language) -> None:
+    if not Span.has_extension("long_form"):
+        Span.set_extension("long_form", default=None)
+    doc = linker_nlp.make_doc("XYZ was given")
+    doc.ents = [Span(doc, 0, 1, label="CHEMICAL")]
+    doc.ents[0]._.long_form = "famotidine"
+    doc = linker_nlp.get_pipe("biobert_entity_linker")(doc)
+    assert doc.ents[0].kb_id_ == "MESH:D015738"
+    Span.remove_extension("long_form")
+
+
+def test_medic_omim_equivalence(kb: LinkingKB) -> None:
+    assert kb.canonical("OMIM:270400") == "MESH:D019082"
+    assert kb.concepts_for("DISEASE", "fph2") == ["OMIM:145250"]
+    assert kb.name_of("OMIM:270400") == "Smith-Lemli-Opitz Syndrome"
+
+
+def test_retired_training_id_reported(kb: LinkingKB) -> None:
+    report = kb.report["training_ids_not_in_vocabulary"]
+    assert report["ids"] == 1 and report["examples"] == ["MESH:C999999"]  # type: ignore[index]
+    assert kb.prior_for("CHEMICAL", "oldamine") == {"MESH:C999999": 1}
+
+
+def test_bad_tsv_line_names_file_and_line(write_file) -> None:  # type: ignore[no-untyped-def]
+    bad = write_file("bad.tsv", DESCRIPTORS + "D999999 no tabs here\n")
+    with pytest.raises(VocabError, match=r"bad\.tsv:9: malformed MeSH descriptor"):
+        build_kb(descriptors=bad)
+    medic = write_file("bad_medic.txt", "D003693||Delirium\nnot a medic line\n")
+    with pytest.raises(VocabError, match=r"bad_medic\.txt:2: malformed MEDIC"):
+        build_kb(medic=medic)
+    with pytest.raises(VocabError, match="not found"):
+        build_kb(descriptors=Path("missing.tsv"))
+
+
+def test_kb_file_round_trip_and_versions(kb: LinkingKB, tmp_path: Path) -> None:
+    path = tmp_path / "kb.bin"
+    kb.to_disk(path)
+    again = LinkingKB.from_disk(path, mesh_version="test-1")
+    assert again.concepts_for("CHEMICAL", "famotidine") == ["MESH:D015738"]
+    assert again.ngrams["CHEMICAL"].nearest("famotidne", 1)[0][0] == "famotidine"
+    with pytest.raises(VocabError, match="MeSH 'test-1', expected '2099'"):
+        LinkingKB.from_disk(path, mesh_version="2099")
+    data = path.read_bytes()
+    (tmp_path / "cut.bin").write_bytes(data[: len(data) - 100])
+    with pytest.raises(VocabError, match=r"cut\.bin: truncated KB file"):
+        LinkingKB.from_disk(tmp_path / "cut.bin")
+    header, _, body = data.partition(b"\n")
+    wrong = json.loads(header)
+    wrong["format_version"] = 99
+    (tmp_path / "v99.bin").write_bytes(json.dumps(wrong).encode() + b"\n" + body)
+    with pytest.raises(VocabError, match=r"v99\.bin:1: KB format version 99"):
+        LinkingKB.from_disk(tmp_path / "v99.bin")
+    (tmp_path / "junk.bin").write_bytes(b"\x00\x01junk")
+    with pytest.raises(VocabError, match="not a linking KB file"):
+        LinkingKB.from_disk(tmp_path / "junk.bin")
+
+
+def test_pipeline_and_docbin_round_trip(linker_nlp: Language, tmp_path: Path) -> None:
+    doc = link(linker_nlp, "breast and ovarian cancer after famotidine",
+               [(0, 25, "DISEASE"), (32, 42, "CHEMICAL")])
+    linker_nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    again = link(loaded, doc.text, [(0, 25, "DISEASE"), (32, 42, "CHEMICAL")])
+    assert ids_of(again) == ids_of(doc)
+    assert loaded.get_pipe("biobert_entity_linker").kb.mesh_version == "test-1"
+    from_bytes = spacy.blank("en")
+    from_bytes.add_pipe("biobert_entity_linker")
+    from_bytes.from_bytes(linker_nlp.to_bytes())
+    assert ids_of(link(from_bytes, doc.text, [(0, 25, "DISEASE"), (32, 42, "CHEMICAL")])) \
+        == ids_of(doc)
+    restored = list(DocBin(docs=[doc], store_user_data=True).get_docs(linker_nlp.vocab))[0]
+    assert ids_of(restored) == ids_of(doc)
+    assert restored.ents[1]._.kb_candidates == doc.ents[1]._.kb_candidates
+
+
+def test_initialize_builds_from_vocabularies(nlp: Language,
+                                             vocab_files: Tuple[Path, ...]) -> None:
+    desc, supp, medic, train = vocab_files
+    linker = nlp.add_pipe("biobert_entity_linker")
+    with pytest.raises(ValueError, match="no knowledge base"):
+        nlp.initialize()
+    linker.initialize(descriptors=str(desc), medic=str(medic), training=[str(train)])
+    assert link(nlp, "delirium", [(0, 8, "DISEASE")]).ents[0].kb_id_ == "MESH:D003693"
+
+
+def test_evaluation_and_cli(linker_nlp: Language, kb: LinkingKB, tmp_path: Path,
+                            vocab_files: Tuple[Path, ...]) -> None:
+    gold = linker_nlp.make_doc("Famotidine caused delirum.")
+    gold.ents = [Span(gold, 0, 1, label="CHEMICAL", kb_id="D015738"),
+                 Span(gold, 2, 3, label="DISEASE", kb_id="D003693")]
+    DocBin(docs=[gold], store_user_data=True).to_disk(tmp_path / "dev.spacy")
+    linker = linker_nlp.get_pipe("biobert_entity_linker")
+    metrics = evaluate_linking(linker_nlp, linker, [tmp_path / "dev.spacy"])  # type: ignore
+    assert metrics["corpora"]["dev"]["CHEMICAL"]["accuracy"] == 100.0
+    assert metrics["corpora"]["dev"]["DISEASE"]["mentions"] == 1
+    desc, supp, medic, train = vocab_files
+    runner = CliRunner()
+    result = runner.invoke(app, ["build-kb", str(tmp_path / "kb.bin"), "--descriptors",
+                                 str(desc), "--medic", str(medic), "-t", str(train),
+                                 "--mesh-version", "test-1"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "linking.json"
+    result = runner.invoke(app, ["evaluate-linking", str(tmp_path / "kb.bin"),
+                                 str(tmp_path / "dev.spacy"), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["corpora"]["dev"]["DISEASE"]["accuracy"] == 100.0
+
+
+def test_coordination_split_and_linked(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.composites import split_coordination
+
+    assert split_coordination("brain, breast, and prostate cancer") == [
+        "brain cancer", "breast cancer", "prostate cancer"]
+    assert split_coordination("nausea and vomiting") == ["nausea", "vomiting"]
+    assert split_coordination("delirium") == []
+    doc = link(linker_nlp, "breast and ovarian neoplasms", [(0, 28, "DISEASE")])
+    assert ids_of(doc) == [("MESH:D001943", "MESH:D010051")]
