@@ -237,6 +237,10 @@ from .relations.cli import cv_cmd, evaluate_relations_cmd  # noqa: E402
 app.command("evaluate-relations")(evaluate_relations_cmd)
 app.command("cv")(cv_cmd)
 
+from .abbreviations.cli import evaluate_abbreviations_cmd  # noqa: E402
+
+app.command("evaluate-abbreviations")(evaluate_abbreviations_cmd)
+
 
 def main() -> None:
     """Console-script entry point."""

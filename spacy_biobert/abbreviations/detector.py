@@ -1,0 +1,152 @@
+"""The abbreviation detector: definitions in a text, and every later use of their short forms.
+
+:func:`find_definitions` works on plain text (character offsets), :func:`detect` on a
+``Doc`` (token spans). Both are pure Python and linear in the length of the text.
+"""
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from .candidates import Candidate, find_candidates
+from .matching import best_match
+
+#: Reliability below which a definition is dropped (tuned on BC5CDR + NCBI Disease pairs).
+DEFAULT_MIN_RELIABILITY = 0.6
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A short form defined in a text.
+
+    short (Tuple[int, int]): Character offsets of the short form.
+    long (Tuple[int, int]): Character offsets of the long form.
+    strategy (str): The matching strategy that found it.
+    reliability (float): Its estimated precision, 0 to 1.
+    """
+
+    short: Tuple[int, int]
+    long: Tuple[int, int]
+    strategy: str
+    reliability: float
+
+
+@dataclass
+class DetectionStats:
+    """Work counters, to keep the detector's cost visible (and bounded in tests)."""
+
+    candidates: int = 0
+    match_calls: int = 0
+    window_chars: int = 0
+    by_strategy: Dict[str, int] = field(default_factory=dict)
+
+
+def _long_form(text: str, cand: Candidate, stats: DetectionStats) -> Optional[Definition]:
+    short = text[cand.short[0]:cand.short[1]]
+    w_start, w_end = cand.window
+    while w_end > w_start and text[w_end - 1].isspace():
+        w_end -= 1
+    if w_end - w_start <= len(short):
+        return None
+    window = text[w_start:w_end]
+    stats.match_calls += 1
+    stats.window_chars += len(window)
+    match = best_match(short, window)
+    if match is None:
+        return None
+    start = w_start + match.start
+    while start < w_end and not text[start].isalnum() and text[start] not in "([":
+        start += 1
+    if cand.order == "sf_lf" and start > w_start + 4:
+        return None  # ``SF (long form)``: the bracket must hold the long form only
+    long_text = text[start:w_end]
+    if not _plausible(short, long_text):
+        return None
+    return Definition(cand.short, (start, w_end), match.strategy, match.reliability)
+
+
+def _plausible(short: str, long_text: str) -> bool:
+    """Schwartz & Hearst's sanity checks on a found long form."""
+    if len(long_text) <= len(short):
+        return False
+    words = len(long_text.split())
+    if words > min(len(short) + 5, len(short) * 2):
+        return False
+    return re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long_text) is None
+
+
+def find_definitions(
+    text: str,
+    *,
+    min_reliability: float = DEFAULT_MIN_RELIABILITY,
+    stats: Optional[DetectionStats] = None,
+) -> List[Definition]:
+    """Abbreviation definitions in ``text``, one per short form (its first definition).
+
+    text (str): The text.
+    min_reliability (float): Drop definitions scored below this.
+    stats (Optional[DetectionStats]): Counters to update.
+    RETURNS (List[Definition]): Definitions in text order.
+    """
+    stats = stats if stats is not None else DetectionStats()
+    found: Dict[str, Definition] = {}
+    for cand in find_candidates(text):
+        stats.candidates += 1
+        definition = _long_form(text, cand, stats)
+        if definition is None or definition.reliability < min_reliability:
+            continue
+        key = text[definition.short[0]:definition.short[1]]
+        if key not in found:
+            found[key] = definition
+            stats.by_strategy[definition.strategy] = (
+                stats.by_strategy.get(definition.strategy, 0) + 1)
+    return sorted(found.values(), key=lambda d: d.short)
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    """A short form in a Doc (its definition or a later use) and its long form."""
+
+    short: Span
+    long: Span
+    reliability: float
+
+
+def _span(doc: Doc, offsets: Tuple[int, int]) -> Optional[Span]:
+    return doc.char_span(offsets[0], offsets[1], alignment_mode="expand")
+
+
+def detect(
+    doc: Doc, *, min_reliability: float = DEFAULT_MIN_RELIABILITY,
+    stats: Optional[DetectionStats] = None,
+) -> List[Abbreviation]:
+    """Definitions in ``doc`` and every later occurrence of each short form.
+
+    doc (Doc): The document.
+    min_reliability (float): Drop definitions scored below this.
+    stats (Optional[DetectionStats]): Counters to update.
+    RETURNS (List[Abbreviation]): Short forms in document order, each with its long form.
+    """
+    out: List[Abbreviation] = []
+    defined: Dict[str, Tuple[Span, Span, float]] = {}
+    for definition in find_definitions(doc.text, min_reliability=min_reliability,
+                                       stats=stats):
+        short, long = _span(doc, definition.short), _span(doc, definition.long)
+        if short is None or long is None or short.text in defined:
+            continue
+        if short.start < long.end and long.start < short.end:
+            continue
+        defined[short.text] = (short, long, definition.reliability)
+    if not defined:
+        return out
+    matcher = PhraseMatcher(doc.vocab, attr="ORTH")
+    for key, (short, _, _) in defined.items():
+        matcher.add(key, [short.as_doc()])
+    for match_id, start, end in matcher(doc):
+        short, long, reliability = defined[doc.vocab.strings[match_id]]
+        if start < short.start or (long.start <= start < long.end):
+            continue
+        out.append(Abbreviation(Span(doc, start, end), long, reliability))
+    return out
