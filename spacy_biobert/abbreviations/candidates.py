@@ -146,4 +146,4 @@ def find_candidates(text: str) -> Iterator[Candidate]:
             short = _word_before(text, open_at)
             word = text[short[0]:short[1]]
             if short[0] < short[1] and is_short_form(word) and any(c.isupper() for c in word):
-                yield Candidate(short, (open_at + 1, close_at), "sf_lf")
+                yield Candidate(short, (start, end), "sf_lf")

@@ -33,6 +33,9 @@ def evaluate_abbreviations_cmd(
                  metrics["f1"]))
     msg.table(rows, header=("file", "gold pairs", "P", "R", "F1"),
               aligns=("l", "r", "r", "r", "r"))
+    same = metrics["same_end"]
+    msg.text(f"long forms ending where the gold one ends: P {same['precision']} "
+             f"R {same['recall']} F1 {same['f1']}")
     msg.text(f"{metrics['unjudged']} definition(s) found that the annotation cannot judge")
     for title in ("wrong", "missed"):
         if metrics[title]:

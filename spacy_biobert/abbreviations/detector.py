@@ -11,10 +11,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from .candidates import Candidate, find_candidates
-from .matching import best_match
+from .matching import STOPWORDS, best_match
 
 #: Reliability below which a definition is dropped (tuned on BC5CDR + NCBI Disease pairs).
-DEFAULT_MIN_RELIABILITY = 0.6
+DEFAULT_MIN_RELIABILITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,18 @@ def _long_form(text: str, cand: Candidate, stats: DetectionStats) -> Optional[De
         w_end -= 1
     if w_end - w_start <= len(short):
         return None
+    # The clause after the last comma first: "muscular dystrophy, myotonic dystrophy (DM)".
+    clause = text.rfind(", ", w_start, w_end)
+    starts = [clause + 2, w_start] if clause >= 0 and cand.order == "lf_sf" else [w_start]
+    for start in starts:
+        found = _match_in(text, short, cand, start, w_end, stats)
+        if found is not None:
+            return found
+    return None
+
+
+def _match_in(text: str, short: str, cand: Candidate, w_start: int, w_end: int,
+              stats: DetectionStats) -> Optional[Definition]:
     window = text[w_start:w_end]
     stats.match_calls += 1
     stats.window_chars += len(window)
@@ -61,8 +73,10 @@ def _long_form(text: str, cand: Candidate, stats: DetectionStats) -> Optional[De
         start += 1
     if cand.order == "sf_lf" and start > w_start + 4:
         return None  # ``SF (long form)``: the bracket must hold the long form only
-    long_text = text[start:w_end]
-    if not _plausible(short, long_text):
+    first = text[start:w_end].split(" ", 1)[0].lower()
+    if first in STOPWORDS:
+        return None  # "thrombin and tranexamic acid (AMCA)": the long form is cut wrong
+    if not _plausible(short, text[start:w_end]):
         return None
     return Definition(cand.short, (start, w_end), match.strategy, match.reliability)
 
@@ -83,7 +97,7 @@ def find_definitions(
     min_reliability: float = DEFAULT_MIN_RELIABILITY,
     stats: Optional[DetectionStats] = None,
 ) -> List[Definition]:
-    """Abbreviation definitions in ``text``, one per short form (its first definition).
+    """Abbreviation definitions in ``text`` (a short form may be defined more than once).
 
     text (str): The text.
     min_reliability (float): Drop definitions scored below this.
@@ -91,18 +105,16 @@ def find_definitions(
     RETURNS (List[Definition]): Definitions in text order.
     """
     stats = stats if stats is not None else DetectionStats()
-    found: Dict[str, Definition] = {}
+    found: List[Definition] = []
     for cand in find_candidates(text):
         stats.candidates += 1
         definition = _long_form(text, cand, stats)
         if definition is None or definition.reliability < min_reliability:
             continue
-        key = text[definition.short[0]:definition.short[1]]
-        if key not in found:
-            found[key] = definition
-            stats.by_strategy[definition.strategy] = (
-                stats.by_strategy.get(definition.strategy, 0) + 1)
-    return sorted(found.values(), key=lambda d: d.short)
+        found.append(definition)
+        stats.by_strategy[definition.strategy] = stats.by_strategy.get(definition.strategy,
+                                                                       0) + 1
+    return sorted(found, key=lambda d: d.short)
 
 
 @dataclass(frozen=True)
@@ -130,23 +142,32 @@ def detect(
     RETURNS (List[Abbreviation]): Short forms in document order, each with its long form.
     """
     out: List[Abbreviation] = []
+    # The latest definition of a short form before a use is the one that use refers to.
     defined: Dict[str, Tuple[Span, Span, float]] = {}
+    definitions: Dict[int, Tuple[Span, Span, float]] = {}
     for definition in find_definitions(doc.text, min_reliability=min_reliability,
                                        stats=stats):
         short, long = _span(doc, definition.short), _span(doc, definition.long)
-        if short is None or long is None or short.text in defined:
+        if short is None or long is None or short.start in definitions:
             continue
         if short.start < long.end and long.start < short.end:
             continue
-        defined[short.text] = (short, long, definition.reliability)
+        definitions[short.start] = (short, long, definition.reliability)
+        defined.setdefault(short.text, (short, long, definition.reliability))
     if not defined:
         return out
     matcher = PhraseMatcher(doc.vocab, attr="ORTH")
     for key, (short, _, _) in defined.items():
         matcher.add(key, [short.as_doc()])
-    for match_id, start, end in matcher(doc):
-        short, long, reliability = defined[doc.vocab.strings[match_id]]
-        if start < short.start or (long.start <= start < long.end):
+    latest: Dict[str, Tuple[Span, Span, float]] = {}
+    for match_id, start, end in sorted(matcher(doc), key=lambda m: m[1]):
+        key = doc.vocab.strings[match_id]
+        if start in definitions and definitions[start][0].text == key:
+            latest[key] = definitions[start]
+        if key not in latest:
+            continue  # used before it is defined
+        _, long, reliability = latest[key]
+        if long.start <= start < long.end:
             continue
         out.append(Abbreviation(Span(doc, start, end), long, reliability))
     return out

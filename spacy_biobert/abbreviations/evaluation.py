@@ -5,7 +5,9 @@ A found definition is correct when its short and long form match a gold pair exa
 whose short form is a gold short form or whose long form is an annotated mention. The
 others are counted as ``unjudged``: ``blood pressure (BP)`` in a corpus that annotates
 chemicals and diseases, or ``heparin-induced thrombocytopenia (HIT)`` where only
-*thrombocytopenia* is annotated.
+*thrombocytopenia* is annotated. ``same_end`` also accepts a long form that ends where the
+gold one does but starts elsewhere: the corpora annotate modifiers that give the short
+form no letter (*X-linked* adrenoleukodystrophy (ALD)).
 """
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
@@ -40,16 +42,18 @@ def score_documents(
     examples (int): How many misses and wrong definitions to list.
     RETURNS (Dict[str, Any]): Scores (percent), counts and examples.
     """
-    prf = PRFScore()
+    prf, lenient = PRFScore(), PRFScore()
     unjudged = 0
     misses: List[str] = []
     wrong: List[str] = []
     for raw, gold in docs:
         expected = {(g.short, g.long) for g in gold}
         found = find_definitions(raw.text, min_reliability=min_reliability)
-        got = set()
+        ends = {(g.short, g.long[1]): g.long for g in gold}
+        got, got_end = set(), set()
         for definition in found:
             key = (definition.short, definition.long)
+            end_key = (definition.short, definition.long[1])
             if key in expected:
                 prf.tp += 1
                 got.add(key)
@@ -58,9 +62,16 @@ def score_documents(
                 wrong.append(_example(raw, *key))
             else:
                 unjudged += 1
+                continue
+            if end_key in ends:
+                lenient.tp += 1
+                got_end.add(end_key)
+            else:
+                lenient.fp += 1
         for key in sorted(expected - got):
             prf.fn += 1
             misses.append(_example(raw, *key))
+        lenient.fn += len(set(ends) - got_end)
     return {
         "precision": round(100 * prf.precision, 2),
         "recall": round(100 * prf.recall, 2),
@@ -68,6 +79,11 @@ def score_documents(
         "gold_pairs": prf.tp + prf.fn, "true_positives": prf.tp,
         "false_positives": prf.fp, "false_negatives": prf.fn, "unjudged": unjudged,
         "documents": len(docs), "min_reliability": min_reliability,
+        # Same short form, long forms ending at the same character (their starts differ:
+        # "X-linked adrenoleukodystrophy" annotated, "adrenoleukodystrophy" found).
+        "same_end": {"precision": round(100 * lenient.precision, 2),
+                     "recall": round(100 * lenient.recall, 2),
+                     "f1": round(100 * lenient.fscore, 2)},
         "wrong": wrong[:examples], "missed": misses[:examples],
     }
 
