@@ -248,6 +248,20 @@ def test_beside_another_packages_extensions() -> None:
     assert lines[-1] == "2"
 
 
+def test_a_later_use_refers_to_the_latest_definition() -> None:
+    text = ("Acetyl salicylic acid (ASA) was given. ASA helped. Later, amino salicylic acid "
+            "(ASA) came. "
+            "ASA again.")
+    doc = _nlp()(text)
+    longs = [s._.long_form.text for s in doc._.abbreviations]
+    assert longs == ["Acetyl salicylic acid"] * 2 + ["amino salicylic acid"] * 2
+
+
+def test_a_use_before_the_definition_is_no_abbreviation() -> None:
+    doc = _nlp()("NDI is rare. Nephrogenic diabetes insipidus (NDI) is studied.")
+    assert [s.start_char for s in doc._.abbreviations] == [45]
+
+
 def test_stored_as_offsets() -> None:
     doc = _nlp()(TEXT)
     assert doc.user_data[ABBREVIATIONS_KEY][0] == [46, 49, 14, 44]

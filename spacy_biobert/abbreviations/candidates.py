@@ -23,6 +23,7 @@ MAX_SHORT = 12
 MAX_WINDOW = 200
 
 _CITATION = re.compile(r"\bet al\b|\b(1[89]|20)\d\d[a-z]?\b|\bref\b|\bfig\b|\btable\b", re.I)
+_BRACKET = re.compile(r"[()\[\]]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _RELATION = re.compile(r"[<>=≤≥±]|\bp\s*[<>=]|\bn\s*=|\bvs\b|\bi\.e\b|\be\.g\b", re.I)
 _ROMAN = re.compile(r"^(?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,3})$", re.I)
@@ -51,7 +52,8 @@ def bracket_pairs(text: str) -> Iterator[Tuple[int, int]]:
     opening is ignored, and a mismatched closing bracket drops the brackets above it.
     """
     stack: List[Tuple[str, int]] = []
-    for i, char in enumerate(text):
+    for found in _BRACKET.finditer(text):
+        i, char = found.start(), found.group()
         if char in OPEN_CLOSE:
             stack.append((char, i))
         elif char in CLOSE_OPEN and stack:

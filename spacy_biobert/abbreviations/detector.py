@@ -3,7 +3,6 @@
 :func:`find_definitions` works on plain text (character offsets), :func:`detect` on a
 ``Doc`` (token spans). Both are pure Python and linear in the length of the text.
 """
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -88,7 +87,14 @@ def _plausible(short: str, long_text: str) -> bool:
     words = len(long_text.split())
     if words > min(len(short) + 5, len(short) * 2):
         return False
-    return re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long_text) is None
+    at = long_text.find(short)
+    while at >= 0:
+        end = at + len(short)
+        if ((at == 0 or not long_text[at - 1].isalnum())
+                and (end == len(long_text) or not long_text[end].isalnum())):
+            return False  # the short form is a word of its own long form
+        at = long_text.find(short, at + 1)
+    return True
 
 
 def find_definitions(
