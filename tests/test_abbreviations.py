@@ -39,6 +39,12 @@ def pairs(text: str) -> List[Tuple[str, str]]:
     ("Studies (of nephrogenic diabetes insipidus (NDI)) exist.",
      ("NDI", "nephrogenic diabetes insipidus")),
     ("Dosing of lithium (Li; 2 mM) was stable.", ("Li", "lithium")),
+    ("The gene for myotonic dystrophy (DM) maps here.", ("DM", "myotonic dystrophy")),
+    ("A dominant spinocerebellar ataxia type 3 (SCA3).",
+     ("SCA3", "spinocerebellar ataxia type 3")),
+    ("Of adult muscular dystrophy, myotonic dystrophy (DM).", ("DM", "myotonic dystrophy")),
+    ("MDMA (3,4-methylenedioxymethamphetamine, ecstasy) users.",
+     ("MDMA", "3,4-methylenedioxymethamphetamine")),
 ])
 def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     assert pairs(text) == [expected]
@@ -49,6 +55,7 @@ def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     "Doses (20 mg/kg) were given (P < 0.05) in three steps (iv) and (b).",
     "The rats (95 %) survived (Fig 2).",
     "The blood pressure (see below) rose.",
+    "Injection of thrombin and tranexamic acid (AMCA) stopped it.",
 ])
 def test_non_definitions_are_skipped(text: str) -> None:
     assert pairs(text) == []
