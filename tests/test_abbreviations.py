@@ -1,4 +1,5 @@
 """The abbreviation detector: hand-checked definitions, bad input, the component, storage."""
+import functools
 import json
 import time
 from pathlib import Path
@@ -8,11 +9,12 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin, Span
 
+from spacy_biobert import install_extensions
 from spacy_biobert.abbreviations import DetectionStats, find_definitions
 from spacy_biobert.abbreviations.candidates import bracket_pairs, is_short_form
 from spacy_biobert.abbreviations.evaluation import evaluate_abbreviations
 from spacy_biobert.abbreviations.gold import gold_pairs, load_gold
-from spacy_biobert.abbreviations.storage import ABBREVIATIONS_KEY, abbreviation_pairs
+from spacy_biobert.abbreviations.storage import ABBREVIATIONS_KEY, abbreviation_pairs, ours
 from spacy_biobert.cli import blank_biomedical
 
 
@@ -74,7 +76,7 @@ def test_short_form_filters() -> None:
 ])
 def test_bad_input_does_not_crash(text: str) -> None:
     find_definitions(text)
-    doc = _nlp()(text)
+    doc = _shared_nlp()(text)
     assert isinstance(doc._.abbreviations, list)
 
 
@@ -111,6 +113,11 @@ def test_unclosed_brackets_in_a_long_text_are_linear() -> None:
     stats = DetectionStats()
     find_definitions("( " * 200_000, stats=stats)
     assert stats.match_calls == 0
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_nlp():  # type: ignore[no-untyped-def]
+    return _nlp()
 
 
 def _nlp(**config):  # type: ignore[no-untyped-def]
@@ -228,31 +235,22 @@ def test_evaluation_and_command(pubtator: Path, tmp_path: Path) -> None:
     assert json.loads(out.read_text())["f1"] == 100.0
 
 
-SIDE_BY_SIDE = """
-import spacy
-from spacy.tokens import Doc, DocBin, Span
-# As scispacy's AbbreviationDetector registers them (it uses force=True).
-Doc.set_extension("abbreviations", default=[], force=True)
-Span.set_extension("long_form", default=None, force=True)
-from spacy_biobert.abbreviations.storage import abbreviation_pairs
-nlp = spacy.blank("en")
-nlp.add_pipe("biobert_abbreviation_detector")
-doc = nlp("Patients with nephrogenic diabetes insipidus (NDI) were studied. NDI is rare.")
-print([(s.text, s._.long_form.text) for s in doc._.abbreviations])
-print(len(abbreviation_pairs(doc)))
-"""
-
-
 def test_beside_another_packages_extensions() -> None:
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE], capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    lines = proc.stdout.strip().splitlines()
-    assert lines[-2] == str([("NDI", "nephrogenic diabetes insipidus")] * 2)
-    assert lines[-1] == "2"
+    # As scispacy's AbbreviationDetector registers the names (default values, force=True).
+    Doc.set_extension("abbreviations", default=[], force=True)
+    Span.set_extension("long_form", default=None, force=True)
+    try:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("biobert_abbreviation_detector")
+        doc = nlp("Patients with nephrogenic diabetes insipidus (NDI) were studied. NDI is rare.")
+        assert [(s.text, s._.long_form.text) for s in doc._.abbreviations] == [
+            ("NDI", "nephrogenic diabetes insipidus")] * 2
+        assert len(abbreviation_pairs(doc)) == 2
+    finally:
+        Doc.remove_extension("abbreviations")
+        Span.remove_extension("long_form")
+        install_extensions()
+    assert ours(Doc, "abbreviations") and ours(Span, "long_form")
 
 
 def test_a_later_use_refers_to_the_latest_definition() -> None:
