@@ -34,6 +34,7 @@ ENTRY_POINTS = {
         "biobert_relation_extractor = spacy_biobert.relations.component:make_relation_extractor",
         "biobert_entity_propagator = spacy_biobert.ner.propagation:make_entity_propagator",
         "biobert_entity_linker = spacy_biobert.linking.component:make_entity_linker",
+        "biobert_abbreviation_detector = spacy_biobert.abbreviations.component:make_abbreviation_detector",
     ],
     "spacy_scorers": [
         "spacy-biobert.partial_ner_scorer.v1 = spacy_biobert.ner.scorer:make_partial_ner_scorer",

@@ -238,6 +238,10 @@ from .linking.cli import build_kb_cmd, evaluate_linking_cmd  # noqa: E402
 app.command("build-kb")(build_kb_cmd)
 app.command("evaluate-linking")(evaluate_linking_cmd)
 
+from .abbreviations.cli import evaluate_abbreviations_cmd  # noqa: E402
+
+app.command("evaluate-abbreviations")(evaluate_abbreviations_cmd)
+
 
 def main() -> None:
     """Console-script entry point."""

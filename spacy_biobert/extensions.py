@@ -9,6 +9,11 @@
 | ``doc._.entity_relations`` | ``List[EntityRelation]`` | ``spacy_biobert.entity_relations``   |
 | ``span._.kb_ids``       | ``Tuple[str, ...]``         | ``spacy_biobert.kb_ids`` (all ids)    |
 | ``span._.kb_candidates`` | ``List[Tuple[str, float]]`` | ``spacy_biobert.kb_candidates`` (top k) |
+| ``doc._.abbreviations`` | ``List[Span]`` (short forms) | ``spacy_biobert.abbreviations``      |
+| ``span._.long_form``    | ``Optional[Span]``          | ``spacy_biobert.abbreviations``       |
+
+``abbreviations`` and ``long_form`` have scispacy's names: when scispacy registered them
+first, they are left as they are (see :mod:`spacy_biobert.abbreviations.storage`).
 
 All survive ``DocBin(store_user_data=True)`` and ``to_disk``/``from_disk``.
 """
@@ -16,6 +21,7 @@ from typing import List, Tuple
 
 from spacy.tokens import Doc, Span
 
+from .abbreviations.storage import get_abbreviations, get_long_form
 from .relations.items import (
     get_entity_relations,
     get_relations,
@@ -75,3 +81,7 @@ def install_extensions() -> None:
         Span.set_extension("kb_ids", getter=get_kb_ids, setter=set_kb_ids)
     if not Span.has_extension("kb_candidates"):
         Span.set_extension("kb_candidates", getter=get_kb_candidates, setter=set_kb_candidates)
+    if not Doc.has_extension("abbreviations"):
+        Doc.set_extension("abbreviations", getter=get_abbreviations)
+    if not Span.has_extension("long_form"):
+        Span.set_extension("long_form", getter=get_long_form)

@@ -46,6 +46,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def extensions() -> None:
+    """Tests set ``doc._.corpus`` and friends on Docs they build themselves; importing
+    spacy_biobert installs no extension (tests/test_import_side_effects.py checks that in
+    a fresh interpreter), so every test gets them here, whatever ran before it."""
+    from spacy_biobert.extensions import install_extensions
+
+    install_extensions()
+
+
 @pytest.fixture
 def nlp() -> Language:
     nlp = spacy.blank("en")

@@ -151,14 +151,16 @@ def test_short_form_defined_in_document(linker_nlp: Language) -> None:
 
 
 def test_long_form_extension_is_used(linker_nlp: Language) -> None:
-    if not Span.has_extension("long_form"):
-        Span.set_extension("long_form", default=None)
-    doc = linker_nlp.make_doc("XYZ was given")
-    doc.ents = [Span(doc, 0, 1, label="CHEMICAL")]
-    doc.ents[0]._.long_form = "famotidine"
+    from spacy_biobert.abbreviations.storage import store_abbreviations
+    from spacy_biobert.extensions import install_extensions
+
+    install_extensions()
+    doc = linker_nlp.make_doc("Patients took famotidine . Later XYZ was given")
+    doc.ents = [Span(doc, 5, 6, label="CHEMICAL")]
+    store_abbreviations(doc, [(doc[5:6], doc[2:3])])
+    assert doc.ents[0]._.long_form.text == "famotidine"
     doc = linker_nlp.get_pipe("biobert_entity_linker")(doc)
     assert doc.ents[0].kb_id_ == "MESH:D015738"
-    Span.remove_extension("long_form")
 
 
 def test_medic_omim_equivalence(kb: LinkingKB) -> None:
