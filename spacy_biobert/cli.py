@@ -164,6 +164,8 @@ def evaluate_cmd(
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Metrics Markdown table"),
     batch_size: int = typer.Option(16, "--batch-size"),
     gpu_id: int = typer.Option(-1, "--gpu-id"),
+    limit: int = typer.Option(0, "--limit", min=0,
+                              help="Score the first N documents of each file (0 = all)"),
 ) -> None:
     """Score NER per corpus and label (strict span match) on the labels each corpus annotates."""
     from .evaluation import evaluate_corpora, metrics_markdown, save_metrics
@@ -173,7 +175,7 @@ def evaluate_cmd(
 
         spacy.require_gpu(gpu_id)
     try:
-        metrics = evaluate_corpora(model, data, batch_size=batch_size)
+        metrics = evaluate_corpora(model, data, batch_size=batch_size, limit=limit)
     except (CorpusError, OSError, ValueError) as err:
         msg.fail("Evaluation failed", str(err), exits=1)
         return

@@ -56,12 +56,13 @@ def _micro(scores: Iterable[PRFScore]) -> PRFScore:
 
 
 def evaluate_corpora(
-    model: Union[str, Path, Any], paths: List[Path], *, batch_size: int = 16
+    model: Union[str, Path, Any], paths: List[Path], *, batch_size: int = 16, limit: int = 0
 ) -> Dict[str, Any]:
     """Run a pipeline over DocBin files and score its entities per corpus.
 
     model (Union[str, Path, Language]): A loaded pipeline, or its name or path.
     paths (List[Path]): One .spacy file per corpus (converted by ``convert``).
+    limit (int): Score the first N documents of each file (0 = all).
     RETURNS (Dict[str, Any]): ``{"corpora": {name: {"labels": ..., "micro": ...}},
         "micro": ..., "words_per_second": ...}``.
     """
@@ -78,6 +79,8 @@ def evaluate_corpora(
         if not path.exists():
             raise OSError(f"{path}: file not found")
         gold = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
+        if limit:
+            gold = gold[:limit]
         if not gold:
             raise ValueError(f"{path}: no documents")
         labels: Set[str] = set()

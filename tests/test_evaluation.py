@@ -93,3 +93,8 @@ def test_evaluate_corpora_with_a_fixed_pipeline(tmp_path, nlp: Language) -> None
     assert metrics["micro"]["f"] == 0.0
     table = metrics_markdown(metrics)
     assert "| toy | DISEASE |" in table
+    # --limit N scores the first N documents of each file
+    DocBin(docs=[gold, gold.copy()], store_user_data=True).to_disk(path)
+    assert evaluate_corpora(nlp, [path])["corpora"]["toy"]["labels"]["DISEASE"]["fn"] == 2
+    assert evaluate_corpora(nlp, [path], limit=1)["corpora"]["toy"]["labels"]["DISEASE"][
+        "fn"] == 1

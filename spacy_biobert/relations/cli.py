@@ -84,6 +84,8 @@ def evaluate_relations_cmd(
     component: Optional[str] = typer.Option(None, "--component", help="Relation pipe name"),
     batch_size: int = typer.Option(8, "--batch-size"),
     gpu_id: int = typer.Option(-1, "--gpu-id"),
+    limit: int = typer.Option(0, "--limit", min=0,
+                              help="Score the first N documents of each file (0 = all)"),
 ) -> None:
     """Score relations: CID P/R/F1 (gold and predicted entities), mention pairs,
     ROC-AUC/PR-AUC over all candidates, curves, threshold sweep."""
@@ -97,7 +99,7 @@ def evaluate_relations_cmd(
         nlp = _load(model, gpu_id)
         metrics, collected = evaluate_relations(nlp, data, modes=modes, do_sweep=do_sweep,
                                                 batch_size=batch_size, component=component,
-                                                min_per_doc=min_per_doc)
+                                                min_per_doc=min_per_doc, limit=limit)
     except (OSError, ValueError) as err:
         msg.fail("Relation evaluation failed", str(err), exits=1)
         return

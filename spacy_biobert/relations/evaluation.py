@@ -80,8 +80,9 @@ def find_relation_extractor(
                      + f" (pipes: {', '.join(nlp.pipe_names)})")
 
 
-def read_gold_docs(nlp: Language, paths: Sequence[Path]) -> List[Doc]:
-    """Documents with relation annotations from .spacy files (others are skipped)."""
+def read_gold_docs(nlp: Language, paths: Sequence[Path], limit: int = 0) -> List[Doc]:
+    """Documents with relation annotations from .spacy files (others are skipped); with
+    ``limit``, the first N of them in each file."""
     install_extensions()
     docs: List[Doc] = []
     for path in paths:
@@ -91,7 +92,7 @@ def read_gold_docs(nlp: Language, paths: Sequence[Path]) -> List[Doc]:
                  if has_relation_annotation(d)]
         if not found:
             logger.warning("%s: no document with relation annotations; skipped", path)
-        docs.extend(found)
+        docs.extend(found[:limit] if limit else found)
     if not docs:
         raise ValueError(f"no document with relation annotations in {', '.join(map(str, paths))}")
     return docs
@@ -294,17 +295,19 @@ def evaluate_relations(
     batch_size: int = 8,
     component: Optional[str] = None,
     min_per_doc: Optional[int] = None,
+    limit: int = 0,
 ) -> Tuple[Dict[str, Any], Dict[str, Collected]]:
     """Evaluate the relation extractor of ``nlp`` on .spacy files (see module docs).
 
     With ``do_sweep`` the thresholds with the best CID F1 and the best mention-pair
     F1 are chosen on the first mode (``gold`` when it is evaluated) and every mode is
-    also scored at them. ``min_per_doc`` replaces the component's setting (None: keep it).
+    also scored at them. ``min_per_doc`` replaces the component's setting (None: keep it);
+    ``limit`` scores the first N documents of each file (0 = all).
     RETURNS (Tuple[dict, dict]): The metrics and the collected scores per mode.
     """
     _, rel = find_relation_extractor(nlp, component)
     k = rel.min_per_doc if min_per_doc is None else check_min_per_doc(min_per_doc, rel.name)
-    golds = read_gold_docs(nlp, paths)
+    golds = read_gold_docs(nlp, paths, limit)
     collected = {m: collect(nlp, golds, m, batch_size=batch_size, component=component)
                  for m in modes}
     metrics: Dict[str, Any] = {"data": [str(p) for p in paths], "component_threshold":
