@@ -31,7 +31,6 @@ from spacy_biobert.pretraining.data import (
 from spacy_biobert.pretraining.model import ModelLoadError, load_mlm_model
 from spacy_biobert.pretraining.resolve import resolve_transformer
 from spacy_biobert.pretraining.trainer import (
-    KILL_ENV,
     PretrainError,
     PretrainSettings,
     pretrain,
@@ -63,6 +62,31 @@ def run_cli(*args: str, env: Union[Dict[str, str], None] = None) -> subprocess.C
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "spacy_biobert", "pretrain", *args],
                           capture_output=True, text=True, env=full_env, timeout=600)
+
+
+KILLER = """
+import os, signal, sys
+import spacy_biobert.pretraining.trainer as trainer
+from spacy_biobert.cli import main
+
+save, at = trainer.save_checkpoint, int(sys.argv.pop(1))
+
+def save_or_die(output, model, optimizer, state):
+    if state.step == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    save(output, model, optimizer, state)
+
+trainer.save_checkpoint = save_or_die
+sys.argv[0] = "spacy_biobert"
+main()
+"""
+
+
+def run_killed_at_checkpoint(step: int, *args: str) -> subprocess.CompletedProcess:
+    """``pretrain`` in a process that SIGKILLs itself when it starts saving ``step``."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", KILLER, str(step), "pretrain", *args],
+                          capture_output=True, text=True, env=env, timeout=600)
 
 
 TINY_ARGS = ("--seq-len", "16", "--batch-size", "4", "--save-every", "2", "--heldout-every",
@@ -312,8 +336,8 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_bert: Path, tmp_path: 
     args = (str(text), "--base", str(tiny_bert), "--max-steps", "9", *TINY_ARGS)
     whole = run_cli(*args, "--output", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr
-    # Killed (SIGKILL) after step 5: the last checkpoint is step 4.
-    killed = run_cli(*args, "--output", str(tmp_path / "run"), env={KILL_ENV: "5"})
+    # Killed (SIGKILL) as it starts saving step 6: the last checkpoint is step 4.
+    killed = run_killed_at_checkpoint(6, *args, "--output", str(tmp_path / "run"))
     assert killed.returncode == -9, killed.stderr
     state = json.loads((tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text())
     assert state["step"] == 4 and state["position"] == 16
@@ -336,7 +360,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_bert: Path, tmp_path: 
     log_b = (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()
     losses_a = [json.loads(line)["loss"] for line in log_a]
     losses_b: List[float] = []
-    for line in log_b:  # steps 5 (lost with the kill) and later were written twice
+    for line in log_b:  # steps 5 and 6 (lost with the kill) and later were written twice
         row = json.loads(line)
         losses_b = losses_b[: row["step"] - 1] + [row["loss"]]
     assert losses_a == losses_b

@@ -17,9 +17,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
-import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,8 +44,6 @@ INFO_FILE = "pretraining.json"
 LOG_FILE = "train_log.jsonl"
 #: Seed of the fixed held-out masks (the same before and after training).
 EVAL_SEED = 20_200_915
-#: For tests of resume: the process kills itself (SIGKILL) after this optimizer step.
-KILL_ENV = "SPACY_BIOBERT_PRETRAIN_KILL_AFTER_STEP"
 #: Numeric precisions of the training forward pass (``--precision``).
 PRECISIONS = ("fp32", "bf16")
 #: Settings a resumed run must share with the run it continues.
@@ -442,7 +438,6 @@ def pretrain(
             return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    kill_after = int(os.environ.get(KILL_ENV, "0") or 0)
     model.train()
     bar = tqdm(total=settings.max_steps, initial=state.step, desc="pretraining", unit="step",
                disable=None if progress else True, dynamic_ncols=True)
@@ -498,8 +493,6 @@ def pretrain(
                                 state.step, settings.max_steps, step_loss, speed, lr)
             if state.step % settings.save_every == 0 or state.step == settings.max_steps:
                 save_checkpoint(output, model, optimizer, state)
-            if kill_after and state.step == kill_after:
-                os.kill(os.getpid(), signal.SIGKILL)
             elapsed = time.perf_counter() - session_start
             if (settings.time_limit_minutes > 0 and state.step < settings.max_steps
                     and elapsed > 60 * settings.time_limit_minutes):
