@@ -126,7 +126,7 @@ def pretrain_cmd(
 
 
 def transformer_cmd(
-    choice: str = typer.Argument("auto", help=f"One of {', '.join(CHOICES)}, or a model name"),
+    choice: str = typer.Argument(..., help=f"One of {', '.join(CHOICES)}, or a model name"),
     adapted: str = typer.Option(DEFAULT_ADAPTED, "--adapted",
                                 help="Folder written by `pretrain`"),
 ) -> None:
@@ -139,4 +139,5 @@ def transformer_cmd(
         return
     if name == MINILM_HUB_NAME:
         _warn_no_embedded_model()
+    typer.echo(f"transformer {choice!r}:", err=True)
     print(name)
