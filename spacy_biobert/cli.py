@@ -139,6 +139,8 @@ def assets_cmd(
     mirror: Optional[Path] = typer.Option(
         None, "--mirror", help="Local folder holding the same files (used instead of URLs)"),
     root: Path = typer.Option(Path("."), "--root", help="Folder the asset 'dest' paths are in"),
+    extra: bool = typer.Option(False, "--extra",
+                               help="Also fetch the assets marked 'extra: true'"),
 ) -> None:
     """Fetch the corpora named in project.yml: from a local mirror, else their URLs.
 
@@ -147,7 +149,7 @@ def assets_cmd(
     from .assets import AssetError, fetch_assets
 
     try:
-        fetched = fetch_assets(project, mirror=mirror, root=root)
+        fetched = fetch_assets(project, mirror=mirror, root=root, extra=extra)
     except AssetError as err:
         msg.fail("Assets failed", str(err), exits=1)
         return
@@ -207,9 +209,10 @@ def version_cmd() -> None:
     print(__version__)
 
 
-from .pretraining.cli import pretrain_cmd, transformer_cmd  # noqa: E402
+from .pretraining.cli import pretrain_cmd, pretrain_text_cmd, transformer_cmd  # noqa: E402
 
 app.command("pretrain")(pretrain_cmd)
+app.command("pretrain-text")(pretrain_text_cmd)
 app.command("transformer")(transformer_cmd)
 
 from .packaging import (  # noqa: E402

@@ -26,7 +26,7 @@ from .records import ConversionReport, CorpusError, PathLike, RawDocument, RawMe
 Sentence = List[Tuple[str, str, int]]  # (token, tag, line)
 
 
-def _sentences(path: PathLike, text: str) -> Iterator[Sentence]:
+def iob_sentences(path: PathLike, text: str) -> Iterator[Sentence]:
     sentence: Sentence = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -108,7 +108,7 @@ def parse_conll(
         return RawDocument(doc_id, full, path, sentences[0][0][2], mentions,
                            section_starts=starts, sentences_given=True)
 
-    for sentence in _sentences(path, text):
+    for sentence in iob_sentences(path, text):
         group.append(sentence)
         if len(group) == sentences_per_doc:
             yield flush(group, index)
