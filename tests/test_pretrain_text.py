@@ -46,7 +46,8 @@ def test_build_drops_duplicates_and_labelled_sentences(tmp_path: Path) -> None:
     build = build_pretraining_text([sources], out, exclude=[labelled])
     assert out.read_text(encoding="utf8").splitlines() == [
         "Aspirin caused bleeding.", "Cells were fixed."]
-    assert (build.sentences, build.duplicates, build.overlap, build.written) == (5, 2, 1, 2)
+    assert build.counts == {"sentences": 5, "duplicates": 2, "overlap": 1, "written": 2,
+                            "excluded_sentences": 2}
     assert [Path(f).parent.name for f in build.files] == ["A-IOB", "B-IOB"]
     assert not list(out.parent.glob("*.tmp"))
 

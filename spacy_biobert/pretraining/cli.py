@@ -166,10 +166,11 @@ def pretrain_text_cmd(
     except (ValueError, OSError) as err:
         msg.fail(str(err), exits=1)
         return
-    msg.table([("source files", len(build.files)), ("sentences read", f"{build.sentences:,}"),
-               ("duplicates dropped", f"{build.duplicates:,}"),
-               ("in a labelled file, dropped", f"{build.overlap:,}"),
-               ("sentences written", f"{build.written:,}")], aligns=("l", "r"))
+    counts = build.counts
+    msg.table([("source files", len(build.files)), ("sentences read", f"{counts['sentences']:,}"),
+               ("duplicates dropped", f"{counts['duplicates']:,}"),
+               ("in a labelled file, dropped", f"{counts['overlap']:,}"),
+               ("sentences written", f"{counts['written']:,}")], aligns=("l", "r"))
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(build.to_dict(), indent=2) + "\n", encoding="utf8")

@@ -15,7 +15,8 @@ Sentences are compared without white space, so a labelled corpus tokenized diffe
 (PubTator's raw text, IOB tokens) still matches.
 """
 import re
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Sequence, Set
 
@@ -27,21 +28,22 @@ from .data import docbin_texts
 NO_SPACE_BEFORE = frozenset(").,;:!?%]}")
 NO_SPACE_AFTER = frozenset("([{")
 _WHITE = re.compile(r"\s+")
+COUNTS = ("sentences", "duplicates", "overlap", "written", "excluded_sentences")
 
 
 @dataclass
 class TextBuild:
-    """What building the text read, dropped and wrote."""
+    """What building the text read, dropped and wrote.
+
+    ``counts``: ``sentences`` read, ``duplicates`` and ``overlap`` (in a labelled file)
+    dropped, ``written``, and ``excluded_sentences`` (distinct labelled sentences).
+    """
 
     files: List[str] = field(default_factory=list)
-    sentences: int = 0
-    duplicates: int = 0
-    overlap: int = 0
-    written: int = 0
-    excluded_sentences: int = 0
+    counts: Counter = field(default_factory=lambda: Counter(dict.fromkeys(COUNTS, 0)))
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        return {"files": self.files, **self.counts}
 
 
 def join_tokens(tokens: Sequence[str]) -> str:
@@ -87,7 +89,7 @@ def build_pretraining_text(sources: Sequence[Path], output: Path, *,
     for path in exclude:
         for _, text in docbin_texts(path):
             excluded.add(sentence_key(text))
-    build.excluded_sentences = len(excluded)
+    build.counts["excluded_sentences"] = len(excluded)
     seen: Set[str] = set()
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
@@ -95,16 +97,14 @@ def build_pretraining_text(sources: Sequence[Path], output: Path, *,
         for path in source_files(sources):
             build.files.append(str(path))
             for text in iob_texts(path):
-                build.sentences += 1
                 key = sentence_key(text)
-                if key in excluded:
-                    build.overlap += 1
-                elif key in seen:
-                    build.duplicates += 1
-                else:
+                kind = ("overlap" if key in excluded else "duplicates" if key in seen
+                        else "written")
+                build.counts["sentences"] += 1
+                build.counts[kind] += 1
+                if kind == "written":
                     seen.add(key)
                     out.write(text + "\n")
-                    build.written += 1
     tmp.replace(output)
     return build
 
