@@ -1,4 +1,4 @@
-"""``python -m spacy_biobert pretrain``, ``pretrain-text`` and ``transformer``."""
+"""``python -m spacy_biobert pretrain``, ``pretrain-text`` and ``project transformer``."""
 import logging
 import sys
 from pathlib import Path
@@ -152,8 +152,10 @@ def pretrain_text_cmd(
         "(repeatable)"),
     report: Optional[Path] = typer.Option(None, "--report", help="Counts as JSON"),
 ) -> None:
-    """Build the unlabeled pretraining text: the sentences of SOURCE, deduplicated, minus
-    every sentence of the --exclude files, one a line."""
+    """Build the unlabeled pretraining text: SOURCE's sentences, deduplicated, one a line.
+
+    Every sentence that also occurs in an --exclude file is left out.
+    """
     import json
 
     from .text import build_pretraining_text
