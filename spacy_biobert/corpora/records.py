@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
+from ..counts import RunCounts, sorted_counts
+
 logger = logging.getLogger("spacy_biobert.corpora")
 
 PathLike = Union[str, Path]
@@ -44,7 +46,7 @@ def format_location(
 
 
 @dataclass
-class ConversionReport:
+class ConversionReport(RunCounts):
     """Counts of what a conversion produced, repaired and warned about.
 
     strict (bool): Turn every warning into a :class:`CorpusError`.
@@ -56,12 +58,9 @@ class ConversionReport:
     mentions: int = 0
     aligned: int = 0
     repaired: int = 0
-    entities: Counter = field(default_factory=Counter)
     source_types: Counter = field(default_factory=Counter)
-    relations: Counter = field(default_factory=Counter)
     warnings: Counter = field(default_factory=Counter)
     ignored: Counter = field(default_factory=Counter)
-    examples: List[str] = field(default_factory=list)
 
     def warn(
         self,
@@ -78,8 +77,7 @@ class ConversionReport:
                               path=path, line=line, doc_id=doc_id)
         self.warnings[kind] += 1
         text = format_location(path, line, doc_id) + message
-        if len(self.examples) < 20:
-            self.examples.append(f"[{kind}] {text}")
+        self.note(f"[{kind}] {text}")
         logger.warning("%s", text)
 
     @property
@@ -95,11 +93,11 @@ class ConversionReport:
             "aligned": self.aligned,
             "alignment_rate": round(self.alignment_rate, 6),
             "repaired": self.repaired,
-            "entities": dict(sorted(self.entities.items())),
-            "source_types": dict(sorted(self.source_types.items())),
-            "relations": dict(sorted(self.relations.items())),
-            "warnings": dict(sorted(self.warnings.items())),
-            "ignored_types": dict(sorted(self.ignored.items())),
+            "entities": sorted_counts(self.entities),
+            "source_types": sorted_counts(self.source_types),
+            "relations": sorted_counts(self.relations),
+            "warnings": sorted_counts(self.warnings),
+            "ignored_types": sorted_counts(self.ignored),
         }
 
 
