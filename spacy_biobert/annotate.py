@@ -31,6 +31,7 @@ import typer
 from spacy.language import Language
 from wasabi import msg
 
+from .counts import RunCounts, sorted_counts
 from .extras import MissingExtraError, require
 from .io import AnnotateError, DocResult, ModelInfo, Record, doc_to_result, open_sink, open_source
 from .io.urls import is_sql_url, safe_url
@@ -44,22 +45,18 @@ RAY_BLOCK = 1000
 
 
 @dataclass
-class Summary:
+class Summary(RunCounts):
     """What a run did: annotated, skipped (and why), found already done."""
 
     docs: int = 0
     words: int = 0
     already_done: int = 0
-    entities: Counter = field(default_factory=Counter)
-    relations: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
-    examples: List[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def skip(self, reason: str, record: Record) -> None:
         self.skipped[reason] += 1
-        if len(self.examples) < 20:
-            self.examples.append(f"[{reason}] {record.where or record.id}")
+        self.note(f"[{reason}] {record.where or record.id}")
         logger.info("skipped %s: %s", record.where or record.id, reason)
 
     def add(self, results: List[DocResult]) -> None:
@@ -72,9 +69,9 @@ class Summary:
     def to_dict(self) -> Dict[str, Any]:
         return {
             "docs": self.docs, "words": self.words, "already_done": self.already_done,
-            "entities": dict(sorted(self.entities.items())),
-            "relations": dict(sorted(self.relations.items())),
-            "skipped": dict(sorted(self.skipped.items())),
+            "entities": sorted_counts(self.entities),
+            "relations": sorted_counts(self.relations),
+            "skipped": sorted_counts(self.skipped),
             "seconds": round(self.seconds, 3),
             "docs_per_second": round(self.docs / self.seconds, 2) if self.seconds else None,
             "words_per_second": round(self.words / self.seconds, 1) if self.seconds else None,

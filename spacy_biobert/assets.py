@@ -94,17 +94,22 @@ def load_asset_specs(project: Path) -> List[Dict[str, Any]]:
 
 
 def fetch_assets(
-    project: Path, *, mirror: Optional[Path] = None, root: Path = Path(".")
+    project: Path, *, mirror: Optional[Path] = None, root: Path = Path("."),
+    extra: bool = False,
 ) -> List[FetchedAsset]:
     """Put every asset of ``project`` in place and verify its checksum.
 
     project (Path): The project.yml.
     mirror (Optional[Path]): Folder with the files under their ``mirror`` paths.
     root (Path): Folder the ``dest`` paths are relative to.
+    extra (bool): Also fetch the assets marked ``extra: true`` (as ``spacy project
+        assets --extra`` does): those only some workflows need.
     RETURNS (List[FetchedAsset]): What was fetched, from where.
     """
     fetched = []
     for spec in load_asset_specs(project):
+        if spec.get("extra") and not extra:
+            continue
         dest = root / spec["dest"]
         expected = str(spec["sha256"]).lower()
         if dest.exists() and sha256_of(dest) == expected:

@@ -18,6 +18,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+#: Project plumbing: the steps ``spacy project run`` calls, not needed to use a pipeline.
+project_app = typer.Typer(
+    name="project",
+    help="Steps of the spaCy project: assets, transformer choice, packaging checks.",
+    no_args_is_help=True,
+)
+app.add_typer(project_app, name="project")
 
 
 def _parse_label_map(items: Optional[List[str]]) -> Dict[str, str]:
@@ -133,12 +140,14 @@ def convert_cmd(
                                           indent=2))
 
 
-@app.command("assets")
+@project_app.command("assets")
 def assets_cmd(
     project: Path = typer.Argument(Path("project.yml"), help="The project.yml naming the assets"),
     mirror: Optional[Path] = typer.Option(
         None, "--mirror", help="Local folder holding the same files (used instead of URLs)"),
     root: Path = typer.Option(Path("."), "--root", help="Folder the asset 'dest' paths are in"),
+    extra: bool = typer.Option(False, "--extra",
+                               help="Also fetch the assets marked 'extra: true'"),
 ) -> None:
     """Fetch the corpora named in project.yml: from a local mirror, else their URLs.
 
@@ -147,7 +156,7 @@ def assets_cmd(
     from .assets import AssetError, fetch_assets
 
     try:
-        fetched = fetch_assets(project, mirror=mirror, root=root)
+        fetched = fetch_assets(project, mirror=mirror, root=root, extra=extra)
     except AssetError as err:
         msg.fail("Assets failed", str(err), exits=1)
         return
@@ -186,7 +195,7 @@ def evaluate_cmd(
         msg.good(f"Saved metrics to {output}")
 
 
-@app.command("where")
+@project_app.command("where")
 def where_cmd(
     model: Path = typer.Argument(..., help="The trained pipeline folder"),
     packages: Optional[Path] = typer.Argument(None, help="Folder that spacy package wrote to"),
@@ -207,10 +216,11 @@ def version_cmd() -> None:
     print(__version__)
 
 
-from .pretraining.cli import pretrain_cmd, transformer_cmd  # noqa: E402
+from .pretraining.cli import pretrain_cmd, pretrain_text_cmd, transformer_cmd  # noqa: E402
 
 app.command("pretrain")(pretrain_cmd)
-app.command("transformer")(transformer_cmd)
+app.command("pretrain-text")(pretrain_text_cmd)
+project_app.command("transformer")(transformer_cmd)
 
 from .packaging import (  # noqa: E402
     check_installed_cmd,
@@ -221,10 +231,10 @@ from .packaging import (  # noqa: E402
 from .visualize import visualize_cmd  # noqa: E402
 
 app.command("visualize")(visualize_cmd)
-app.command("package-meta")(package_meta_cmd)
-app.command("install-package")(install_package_cmd)
-app.command("check-installed")(check_installed_cmd)
-app.command("compare-metrics")(compare_metrics_cmd)
+project_app.command("package-meta")(package_meta_cmd)
+project_app.command("install-package")(install_package_cmd)
+project_app.command("check-installed")(check_installed_cmd)
+project_app.command("compare-metrics")(compare_metrics_cmd)
 
 from .annotate import annotate_cmd  # noqa: E402
 

@@ -4,6 +4,18 @@ from typing import List
 from spacy.tokens import Doc
 from thinc.api import Model
 
+#: The ``model.tok2vec`` block of a component's default model: a listener on the
+#: shared transformer, mean-pooled over word pieces.
+LISTENER_CONFIG = """
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
 
 def release_listener(tok2vec: Model, docs: List[Doc]) -> None:
     """Give the shared transformer a zero gradient through ``tok2vec``'s listener.

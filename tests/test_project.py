@@ -33,6 +33,12 @@ def test_project_yml_commands_document_themselves() -> None:
         if command["name"] not in ("debug-data",):
             assert command.get("outputs") or command.get("outputs_no_cache"), command["name"]
         assert command.get("deps") or command["name"] == "assets"
+        outputs = command.get("outputs", []) + command.get("outputs_no_cache", [])
+        assert len(outputs) == len(set(outputs)), command["name"]
+    # The CPU and GPU packages are distinct wheels.
+    wheels = {c["name"]: set(c["outputs_no_cache"]) for c in project["commands"]
+              if c["name"] in ("package", "package-gpu")}
+    assert wheels["package"] and not wheels["package"] & wheels["package-gpu"]
     for asset in project["assets"]:
         # a public source: a URL, or a pinned PyPI wheel and the member inside it
         assert asset.get("url", "").startswith("https://") or (

@@ -17,8 +17,6 @@ mentions, relations, where each came from). :func:`build_doc` turns a record int
 import logging
 import re
 from bisect import bisect_left
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
     Callable,
@@ -30,7 +28,6 @@ from typing import (
     Sequence,
     Set,
     Tuple,
-    Union,
 )
 
 from spacy.language import Language
@@ -41,142 +38,16 @@ from spacy.util import filter_spans
 from ..extensions import install_extensions
 from ..labels import LABELS, map_type
 from ..relations.items import EntityRelation, Relation, supporting_mentions
+from .records import (
+    ConversionReport,
+    CorpusError,
+    PathLike,
+    RawDocument,
+    RawMention,
+    format_location,
+)
 
 logger = logging.getLogger("spacy_biobert.corpora")
-
-PathLike = Union[str, Path]
-
-
-class CorpusError(ValueError):
-    """Bad input in a corpus file, located by file, line and document id."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: Optional[PathLike] = None,
-        line: Optional[int] = None,
-        doc_id: Optional[str] = None,
-    ) -> None:
-        self.path = str(path) if path is not None else None
-        self.line = line
-        self.doc_id = doc_id
-        self.message = message
-        super().__init__(format_location(path, line, doc_id) + message)
-
-
-def format_location(
-    path: Optional[PathLike], line: Optional[int] = None, doc_id: Optional[str] = None
-) -> str:
-    parts = []
-    if path is not None:
-        parts.append(f"{path}:{line}" if line is not None else str(path))
-    if doc_id is not None:
-        parts.append(f"document {doc_id}")
-    return (", ".join(parts) + ": ") if parts else ""
-
-
-@dataclass
-class ConversionReport:
-    """Counts of what a conversion produced, repaired and warned about.
-
-    strict (bool): Turn every warning into a :class:`CorpusError`.
-    """
-
-    strict: bool = False
-    docs: int = 0
-    sentences: int = 0
-    mentions: int = 0
-    aligned: int = 0
-    repaired: int = 0
-    entities: Counter = field(default_factory=Counter)
-    source_types: Counter = field(default_factory=Counter)
-    relations: Counter = field(default_factory=Counter)
-    warnings: Counter = field(default_factory=Counter)
-    ignored: Counter = field(default_factory=Counter)
-    examples: List[str] = field(default_factory=list)
-
-    def warn(
-        self,
-        kind: str,
-        message: str,
-        *,
-        path: Optional[PathLike] = None,
-        line: Optional[int] = None,
-        doc_id: Optional[str] = None,
-    ) -> None:
-        """Count a recoverable problem, or raise it when ``strict``."""
-        if self.strict:
-            raise CorpusError(f"{message} [{kind}; raised because of --strict]",
-                              path=path, line=line, doc_id=doc_id)
-        self.warnings[kind] += 1
-        text = format_location(path, line, doc_id) + message
-        if len(self.examples) < 20:
-            self.examples.append(f"[{kind}] {text}")
-        logger.warning("%s", text)
-
-    @property
-    def alignment_rate(self) -> float:
-        """Share of gold mentions whose offsets fell exactly on token boundaries."""
-        return self.aligned / self.mentions if self.mentions else 1.0
-
-    def to_dict(self) -> Dict[str, object]:
-        return {
-            "docs": self.docs,
-            "sentences": self.sentences,
-            "mentions": self.mentions,
-            "aligned": self.aligned,
-            "alignment_rate": round(self.alignment_rate, 6),
-            "repaired": self.repaired,
-            "entities": dict(sorted(self.entities.items())),
-            "source_types": dict(sorted(self.source_types.items())),
-            "relations": dict(sorted(self.relations.items())),
-            "warnings": dict(sorted(self.warnings.items())),
-            "ignored_types": dict(sorted(self.ignored.items())),
-        }
-
-
-@dataclass
-class RawMention:
-    """A mention as a corpus states it (character offsets into the document text)."""
-
-    start: int
-    end: int
-    text: str
-    source_type: str
-    label: str
-    ids: Tuple[str, ...] = ()
-    line: Optional[int] = None
-    key: Optional[str] = None  # format-specific handle, e.g. a BRAT "T3"
-
-
-@dataclass
-class RawRelation:
-    """A relation as a corpus states it: between entity ids or between mention keys."""
-
-    label: str
-    head: str
-    tail: str
-    between: str = "entities"  # "entities" (ids, BC5CDR CID) or "mentions" (keys, BRAT)
-    line: Optional[int] = None
-
-
-@dataclass
-class RawDocument:
-    """One document parsed from a corpus file, before tokenization."""
-
-    doc_id: str
-    text: str
-    path: PathLike
-    line: Optional[int] = None
-    mentions: List[RawMention] = field(default_factory=list)
-    relations: List[RawRelation] = field(default_factory=list)
-    #: Character offsets where a section or given sentence starts (title/abstract,
-    #: BioC passages, IOB sentences).
-    section_starts: List[int] = field(default_factory=list)
-    #: Sentence boundaries are given by the corpus (IOB): no rule-based splitting.
-    sentences_given: bool = False
-
 
 def decode_bytes(data: bytes, path: PathLike) -> str:
     """Decode UTF-8 (a BOM is allowed) or raise naming the line and byte."""
@@ -494,33 +365,60 @@ def observed_labels(raws: Sequence[RawDocument]) -> Tuple[str, ...]:
     return tuple(sorted({m.label for raw in raws for m in raw.mentions}))
 
 
-def reader_for(
-    parse: Callable[..., Iterable[RawDocument]],
-    path: PathLike,
-    *,
-    label_map: Optional[Dict[str, str]] = None,
-    annotated_labels: Optional[Sequence[str]] = None,
-    corpus: Optional[str] = None,
-    strict: bool = False,
-    limit: int = 0,
-    **options: object,
-) -> Callable[[Language], Iterator[Example]]:
-    """Make a ``spacy.readers`` corpus: a callable that yields training Examples.
+#: A registered reader: path and options -> a ``spacy.readers`` corpus.
+ReaderFactory = Callable[..., Callable[[Language], Iterator[Example]]]
 
-    Documents are re-read on every call (every epoch), so the files stay the
-    source of truth; the reference Docs carry the gold annotation.
+
+def corpus_reader(
+    parse: Callable[..., Iterable[RawDocument]], *, name: str, source: str
+) -> ReaderFactory:
+    """The registered-reader function of one format: every format's reader is this one.
+
+    parse (Callable[..., Iterable[RawDocument]]): The format's parser.
+    name (str): The function's name (the one ``setup.py``'s entry point names).
+    source (str): What ``path`` is, for the docstring.
+    RETURNS (ReaderFactory): ``(path, *, label_map, annotated_labels, corpus, strict,
+        limit, **options)`` -> a callable that yields training Examples. Documents are
+        re-read on every call (every epoch), so the files stay the source of truth; the
+        reference Docs carry the gold annotation.
     """
 
-    def read(nlp: Language) -> Iterator[Example]:
-        report = ConversionReport(strict=strict)
-        docs = load_docs(
-            parse, path, nlp, report, label_map=label_map, annotated_labels=annotated_labels,
-            corpus=corpus, limit=limit, **options,
-        )
-        for doc in docs:
-            yield Example(nlp.make_doc(doc.text), doc)
+    def create_reader(
+        path: Path,
+        *,
+        label_map: Optional[Dict[str, str]] = None,
+        annotated_labels: Optional[Sequence[str]] = None,
+        corpus: Optional[str] = None,
+        strict: bool = False,
+        limit: int = 0,
+        **options: object,
+    ) -> Callable[[Language], Iterator[Example]]:
+        def read(nlp: Language) -> Iterator[Example]:
+            report = ConversionReport(strict=strict)
+            docs = load_docs(
+                parse, path, nlp, report, label_map=label_map,
+                annotated_labels=annotated_labels, corpus=corpus, limit=limit, **options,
+            )
+            for doc in docs:
+                yield Example(nlp.make_doc(doc.text), doc)
 
-    return read
+        return read
+
+    create_reader.__name__ = create_reader.__qualname__ = name
+    create_reader.__module__ = parse.__module__
+    create_reader.__doc__ = READER_DOC.format(source=source)
+    return create_reader
+
+
+READER_DOC = """Registered reader: training Examples straight from {source}.
+
+    path (Path): {source}.
+    label_map (Optional[Dict[str, str]]): Extra type -> label mappings.
+    annotated_labels (Optional[Sequence[str]]): Labels the corpus annotates fully.
+    corpus (Optional[str]): Corpus name stored on each Doc (default: file stem).
+    strict (bool): Raise on recoverable problems instead of counting them.
+    limit (int): Read only the first N documents (0 = all).
+    """
 
 
 def load_docs(

@@ -42,28 +42,15 @@ PubTator CID row.
 import json
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import bioc
 import bioc.biocjson
 import bioc.biocxml
-from spacy.language import Language
-from spacy.training import Example
 from spacy.util import registry
 
-from .base import (
-    ConversionReport,
-    CorpusError,
-    PathLike,
-    RawDocument,
-    RawMention,
-    RawRelation,
-    discontinuous_text,
-    read_text,
-    reader_for,
-    resolve_label,
-    split_ids,
-)
+from .base import corpus_reader, discontinuous_text, read_text, resolve_label, split_ids
+from .records import ConversionReport, CorpusError, PathLike, RawDocument, RawMention, RawRelation
 
 #: Infons that hold an annotation's normalized id(s), in order of preference
 #: (matched case-insensitively).
@@ -233,20 +220,13 @@ def _document_text(
     return "".join(parts), sorted(set(starts))
 
 
-def _annotations(document: bioc.BioCDocument) -> Iterator[bioc.BioCAnnotation]:
-    yield from document.annotations
+def _nested(document: bioc.BioCDocument, kind: str) -> Iterator[Any]:
+    """The ``annotations`` or ``relations`` of a document, its passages and sentences."""
+    yield from getattr(document, kind)
     for passage in document.passages:
-        yield from passage.annotations
+        yield from getattr(passage, kind)
         for sentence in passage.sentences:
-            yield from sentence.annotations
-
-
-def _relations(document: bioc.BioCDocument) -> Iterator[bioc.BioCRelation]:
-    yield from document.relations
-    for passage in document.passages:
-        yield from passage.relations
-        for sentence in passage.sentences:
-            yield from sentence.relations
+            yield from getattr(sentence, kind)
 
 
 def _convert_document(
@@ -262,7 +242,7 @@ def _convert_document(
     mentions: List[RawMention] = []
     defined: Set[str] = set()
     skipped: Set[str] = set()  # annotations of ignored types, or without a location
-    for ann in _annotations(document):
+    for ann in _nested(document, "annotations"):
         key = str(ann.id).strip() if ann.id is not None else ""
         what = f"annotation {key}" if key else "annotation"
         if key:
@@ -302,8 +282,8 @@ def _convert_document(
         mentions.append(RawMention(
             min(s for s, _ in fragments), max(e for _, e in fragments), stated, source_type,
             label, ids, key=key or None))
-    relations = list(_convert_relations(_relations(document), defined, skipped, path, doc_id,
-                                        report))
+    relations = list(_convert_relations(_nested(document, "relations"), defined, skipped,
+                                        path, doc_id, report))
     return RawDocument(doc_id, text, path, None, mentions, relations, section_starts=starts)
 
 
@@ -350,25 +330,6 @@ def _convert_relations(
                 path=path, doc_id=doc_id)
 
 
-@registry.readers("spacy-biobert.BioCCorpus.v1")
-def create_bioc_reader(
-    path: Path,
-    *,
-    label_map: Optional[Dict[str, str]] = None,
-    annotated_labels: Optional[Sequence[str]] = None,
-    corpus: Optional[str] = None,
-    strict: bool = False,
-    limit: int = 0,
-) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: training Examples straight from a BioC XML or JSON file.
-
-    path (Path): The BioC file.
-    label_map (Optional[Dict[str, str]]): Extra type -> label mappings.
-    annotated_labels (Optional[Sequence[str]]): Labels the corpus annotates fully.
-    corpus (Optional[str]): Corpus name stored on each Doc (default: file stem).
-    strict (bool): Raise on recoverable problems instead of counting them.
-    limit (int): Read only the first N documents (0 = all).
-    """
-    return reader_for(parse_bioc, path, label_map=label_map,
-                      annotated_labels=annotated_labels, corpus=corpus, strict=strict,
-                      limit=limit)
+create_bioc_reader = registry.readers("spacy-biobert.BioCCorpus.v1")(
+    corpus_reader(parse_bioc, name="create_bioc_reader",
+                  source="a BioC XML or JSON file"))

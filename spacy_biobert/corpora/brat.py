@@ -21,24 +21,12 @@ databases keep their prefix). ``#`` notes are skipped; ``A``, ``M``, ``E`` and
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 
-from spacy.language import Language
-from spacy.training import Example
 from spacy.util import registry
 
-from .base import (
-    ConversionReport,
-    CorpusError,
-    PathLike,
-    RawDocument,
-    RawMention,
-    RawRelation,
-    decode_bytes,
-    discontinuous_text,
-    reader_for,
-    resolve_label,
-)
+from .base import corpus_reader, decode_bytes, discontinuous_text, resolve_label
+from .records import ConversionReport, CorpusError, PathLike, RawDocument, RawMention, RawRelation
 
 #: Annotation kinds that are read past (counted as ``unsupported_annotation``).
 UNSUPPORTED_KINDS = {"A": "attribute", "M": "modification", "E": "event", "*": "equivalence"}
@@ -303,26 +291,7 @@ def _parse_normalization(
     return _Reference(ann_id, fields[0], (fields[1],), number, value)
 
 
-@registry.readers("spacy-biobert.BratCorpus.v1")
-def create_brat_reader(
-    path: Path,
-    *,
-    label_map: Optional[Dict[str, str]] = None,
-    annotated_labels: Optional[Sequence[str]] = None,
-    corpus: Optional[str] = None,
-    strict: bool = False,
-    limit: int = 0,
-) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: training Examples straight from BRAT standoff files.
-
-    path (Path): A directory of ``.txt``/``.ann`` pairs, or one of the files.
-    label_map (Optional[Dict[str, str]]): Extra type -> label mappings.
-    annotated_labels (Optional[Sequence[str]]): Labels the corpus annotates fully.
-    corpus (Optional[str]): Corpus name stored on each Doc (default: file or
-        directory name).
-    strict (bool): Raise on recoverable problems instead of counting them.
-    limit (int): Read only the first N documents (0 = all).
-    """
-    return reader_for(parse_brat, path, label_map=label_map,
-                      annotated_labels=annotated_labels, corpus=corpus, strict=strict,
-                      limit=limit)
+create_brat_reader = registry.readers("spacy-biobert.BratCorpus.v1")(
+    corpus_reader(parse_brat, name="create_brat_reader",
+                  source="BRAT standoff files (a directory of ``.txt``/``.ann`` "
+                         "pairs, or one of the files)"))

@@ -20,21 +20,13 @@ from spacy.language import Language
 from spacy.training import Example
 from spacy.util import registry
 
-from .base import (
-    ConversionReport,
-    CorpusError,
-    PathLike,
-    RawDocument,
-    RawMention,
-    read_text,
-    reader_for,
-    resolve_label,
-)
+from .base import corpus_reader, read_text, resolve_label
+from .records import ConversionReport, CorpusError, PathLike, RawDocument, RawMention
 
 Sentence = List[Tuple[str, str, int]]  # (token, tag, line)
 
 
-def _sentences(path: PathLike, text: str) -> Iterator[Sentence]:
+def iob_sentences(path: PathLike, text: str) -> Iterator[Sentence]:
     sentence: Sentence = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -116,7 +108,7 @@ def parse_conll(
         return RawDocument(doc_id, full, path, sentences[0][0][2], mentions,
                            section_starts=starts, sentences_given=True)
 
-    for sentence in _sentences(path, text):
+    for sentence in iob_sentences(path, text):
         group.append(sentence)
         if len(group) == sentences_per_doc:
             yield flush(group, index)
@@ -135,6 +127,10 @@ def _mention(text: str, open_: Tuple[int, str, str, int], end: int) -> RawMentio
     return RawMention(start, end, text[start:end], kind, label, (), line=line)
 
 
+_create_iob_reader = corpus_reader(parse_conll, name="create_conll_reader",
+                                   source="an IOB file")
+
+
 @registry.readers("spacy-biobert.ConllCorpus.v1")
 def create_conll_reader(
     path: Path,
@@ -146,16 +142,11 @@ def create_conll_reader(
     limit: int = 0,
     sentences_per_doc: int = 10,
 ) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: training Examples straight from an IOB file.
+    return _create_iob_reader(path, label_map=label_map, annotated_labels=annotated_labels,
+                              corpus=corpus, strict=strict, limit=limit,
+                              sentences_per_doc=sentences_per_doc)
 
-    path (Path): The IOB file.
-    label_map (Optional[Dict[str, str]]): Extra type -> label mappings.
-    annotated_labels (Optional[Sequence[str]]): Labels the corpus annotates fully.
-    corpus (Optional[str]): Corpus name stored on each Doc (default: file stem).
-    strict (bool): Raise on recoverable problems instead of counting them.
-    limit (int): Read only the first N documents (0 = all).
-    sentences_per_doc (int): Consecutive sentences joined into one Doc.
-    """
-    return reader_for(parse_conll, path, label_map=label_map, annotated_labels=annotated_labels,
-                      corpus=corpus, strict=strict, limit=limit,
-                      sentences_per_doc=sentences_per_doc)
+
+create_conll_reader.__doc__ = (
+    str(_create_iob_reader.__doc__).rstrip()
+    + "\n    sentences_per_doc (int): Consecutive sentences joined into one Doc.\n    ")

@@ -13,25 +13,12 @@ composite mentions) or ``+`` (NCBI Disease); ``-1`` means no id. Relation rows
 state entity pairs by id, so they become :class:`~spacy_biobert.relations.EntityRelation`.
 """
 import re
-from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional
 
-from spacy.language import Language
-from spacy.training import Example
 from spacy.util import registry
 
-from .base import (
-    ConversionReport,
-    CorpusError,
-    PathLike,
-    RawDocument,
-    RawMention,
-    RawRelation,
-    read_text,
-    reader_for,
-    resolve_label,
-    split_ids,
-)
+from .base import corpus_reader, read_text, resolve_label, split_ids
+from .records import ConversionReport, CorpusError, PathLike, RawDocument, RawMention, RawRelation
 
 SECTION_LINE = re.compile(r"^([^\t|]+)\|(\w)\|(.*)$")
 
@@ -136,25 +123,6 @@ def parse_pubtator(
         yield finish(pending)
 
 
-@registry.readers("spacy-biobert.PubTatorCorpus.v1")
-def create_pubtator_reader(
-    path: Path,
-    *,
-    label_map: Optional[Dict[str, str]] = None,
-    annotated_labels: Optional[Sequence[str]] = None,
-    corpus: Optional[str] = None,
-    strict: bool = False,
-    limit: int = 0,
-) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: training Examples straight from a PubTator file.
-
-    path (Path): The PubTator file.
-    label_map (Optional[Dict[str, str]]): Extra type -> label mappings.
-    annotated_labels (Optional[Sequence[str]]): Labels the corpus annotates fully.
-    corpus (Optional[str]): Corpus name stored on each Doc (default: file stem).
-    strict (bool): Raise on recoverable problems instead of counting them.
-    limit (int): Read only the first N documents (0 = all).
-    """
-    return reader_for(parse_pubtator, path, label_map=label_map,
-                      annotated_labels=annotated_labels, corpus=corpus, strict=strict,
-                      limit=limit)
+create_pubtator_reader = registry.readers("spacy-biobert.PubTatorCorpus.v1")(
+    corpus_reader(parse_pubtator, name="create_pubtator_reader",
+                  source="a PubTator file"))

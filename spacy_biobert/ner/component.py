@@ -30,7 +30,7 @@ from thinc.api import Config, Model
 
 from ..extensions import install_extensions
 from ..fork_safety import install_fork_hook
-from ..listeners import release_listener
+from ..listeners import LISTENER_CONFIG, release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 
 #: Documents a head looks at in ``initialize`` (its labels come from the config).
@@ -45,15 +45,7 @@ hidden_width = 64
 maxout_pieces = 2
 use_upper = false
 nO = null
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-"""
+""" + LISTENER_CONFIG
 DEFAULT_HEAD_MODEL = Config().from_str(DEFAULT_HEAD_MODEL_CONFIG)["model"]
 
 

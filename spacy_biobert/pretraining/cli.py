@@ -1,4 +1,4 @@
-"""``python -m spacy_biobert pretrain`` and ``python -m spacy_biobert transformer``."""
+"""``python -m spacy_biobert pretrain``, ``pretrain-text`` and ``project transformer``."""
 import logging
 import sys
 from pathlib import Path
@@ -126,7 +126,7 @@ def pretrain_cmd(
 
 
 def transformer_cmd(
-    choice: str = typer.Argument("auto", help=f"One of {', '.join(CHOICES)}, or a model name"),
+    choice: str = typer.Argument(..., help=f"One of {', '.join(CHOICES)}, or a model name"),
     adapted: str = typer.Option(DEFAULT_ADAPTED, "--adapted",
                                 help="Folder written by `pretrain`"),
 ) -> None:
@@ -139,4 +139,41 @@ def transformer_cmd(
         return
     if name == MINILM_HUB_NAME:
         _warn_no_embedded_model()
+    typer.echo(f"transformer {choice!r}:", err=True)
     print(name)
+
+
+def pretrain_text_cmd(
+    sources: List[Path] = typer.Argument(
+        ..., metavar="SOURCE...", help="IOB files, or folders of *.tsv IOB files"),
+    output: Path = typer.Option(..., "--output", "-o", help="Text file to write"),
+    exclude: List[Path] = typer.Option(
+        [], "--exclude", help="Labelled .spacy files whose sentences are left out "
+        "(repeatable)"),
+    report: Optional[Path] = typer.Option(None, "--report", help="Counts as JSON"),
+) -> None:
+    """Build the unlabeled pretraining text: SOURCE's sentences, deduplicated, one a line.
+
+    Every sentence that also occurs in an --exclude file is left out.
+    """
+    import json
+
+    from .text import build_pretraining_text
+
+    for path in [*sources, *exclude]:
+        if not path.exists():
+            msg.fail(f"{path}: not found", exits=1)
+    try:
+        build = build_pretraining_text(sources, output, exclude=exclude)
+    except (ValueError, OSError) as err:
+        msg.fail(str(err), exits=1)
+        return
+    counts = build.counts
+    msg.table([("source files", len(build.files)), ("sentences read", f"{counts['sentences']:,}"),
+               ("duplicates dropped", f"{counts['duplicates']:,}"),
+               ("in a labelled file, dropped", f"{counts['overlap']:,}"),
+               ("sentences written", f"{counts['written']:,}")], aligns=("l", "r"))
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(build.to_dict(), indent=2) + "\n", encoding="utf8")
+    msg.good(f"Wrote {output}")

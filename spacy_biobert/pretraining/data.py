@@ -129,7 +129,7 @@ def _text_file_lines(path: Path, stats: TextStats) -> Iterator[Tuple[int, str]]:
             yield lineno, text
 
 
-def _docbin_texts(path: Path) -> Iterator[Tuple[int, str]]:
+def docbin_texts(path: Path) -> Iterator[Tuple[int, str]]:
     """(document number, sentence text) for each sentence of a DocBin's documents."""
     import spacy
     from spacy.tokens import DocBin
@@ -193,7 +193,7 @@ def read_texts(
         before, chars_before = stats.texts, stats.chars
         first = len(train)
         lines: Iterable[Tuple[int, str]]
-        lines = _docbin_texts(path) if path.suffix == ".spacy" else _text_file_lines(path, stats)
+        lines = docbin_texts(path) if path.suffix == ".spacy" else _text_file_lines(path, stats)
         for lineno, raw_text in lines:
             text = raw_text.strip()
             if not text:

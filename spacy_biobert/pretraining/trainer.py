@@ -60,22 +60,28 @@ class PretrainError(ValueError):
 class PretrainSettings:
     """Hyper-parameters and budget of a pretraining run (``pretrain --help`` explains each)."""
 
+    # Budget and batches.
     max_steps: int = 1000
     seq_len: int = 128
     batch_size: int = 32
     accumulate: int = 1
+    # AdamW with linear warmup and decay.
     learning_rate: float = 1e-4
     warmup_fraction: float = 0.06
     weight_decay: float = 0.01
     grad_clip: float = 1.0
+    # Whole-word masking; the seed also fixes the data order.
     mask_prob: float = 0.15
     seed: int = 0
+    # Checkpoints, the log and the held-out perplexity.
     save_every: int = 100
     log_every: int = 10
     heldout_every: int = 100
     heldout_max_seqs: int = 256
+    # A newly attached MLM head, trained alone first.
     head_fit_steps: int = 100
     head_fit_lr: float = 1e-3
+    # How and where it runs.
     eval_batch_size: int = 32
     max_line_chars: int = MAX_LINE_CHARS
     threads: int = 0
@@ -333,6 +339,11 @@ def pretrain(
 ) -> Dict[str, Any]:
     """Continue MLM pretraining of ``base`` on ``inputs`` and save the model in ``output``.
 
+    The stages: check the output folder and any checkpoint (:func:`load_saved_state`),
+    read and pack the text (:func:`prepare_data`), start or restore the run
+    (:func:`start_state`, :func:`restore_state`), train (:func:`train_steps`), measure
+    and save (:func:`run_info`).
+
     inputs (Sequence[Path]): Text files (one text a line) and/or ``.spacy`` DocBins.
     output (Path): Model folder to write (also holds the checkpoint and the log).
     base (str): Hugging Face model folder or hub name to start from.
@@ -344,34 +355,81 @@ def pretrain(
         tokens, time, text statistics.
     """
     import torch
-    from tqdm import tqdm
 
     settings.check()
     checkpoint = prepare_output(output, base, resume=resume, overwrite=overwrite)
-    saved: Optional[TrainerState] = None
-    if checkpoint is not None:
-        saved = TrainerState(**json.loads((checkpoint / STATE_FILE).read_text()))
-        defaults = PretrainSettings()
-        diffs = [f"{k}: {saved.settings.get(k)} (checkpoint) vs {getattr(settings, k)}"
-                 for k in RESUME_KEYS
-                 if saved.settings.get(k, getattr(defaults, k)) != getattr(settings, k)]
-        if saved.base != base:
-            diffs.append(f"base: {saved.base} (checkpoint) vs {base}")
-        if saved.inputs != [str(p) for p in inputs]:
-            diffs.append(f"inputs: {saved.inputs} (checkpoint) vs {[str(p) for p in inputs]}")
-        if diffs:
-            raise PretrainError("cannot resume with different settings:\n  " + "\n  ".join(diffs))
-        if saved.step >= settings.max_steps and (output / INFO_FILE).exists():
-            logger.info("%s is already at step %d of %d: nothing to do", output, saved.step,
-                        settings.max_steps)
-            return dict(json.loads((output / INFO_FILE).read_text()))
+    saved = load_saved_state(checkpoint, settings, base=base, inputs=inputs)
+    if saved is not None and saved.step >= settings.max_steps and (output / INFO_FILE).exists():
+        logger.info("%s is already at step %d of %d: nothing to do", output, saved.step,
+                    settings.max_steps)
+        return dict(json.loads((output / INFO_FILE).read_text()))
     if settings.threads > 0:
         torch.set_num_threads(settings.threads)
-    device = settings.device
     torch.manual_seed(settings.seed)
 
     tokenizer, model, new_head = load_mlm_model(base)
-    model.to(device)
+    model.to(settings.device)
+    data = prepare_data(inputs, tokenizer, settings, progress=progress)
+    optimizer = _optimizer(model, settings)
+    if saved is not None:
+        assert checkpoint is not None
+        state = restore_state(saved, checkpoint, model, optimizer, data, settings, output)
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        state = start_state(model, data, settings, base=base, inputs=inputs,
+                            new_head=new_head, progress=progress)
+        (output / LOG_FILE).unlink(missing_ok=True)
+    stopped_early = train_steps(model, optimizer, data, state, settings, output,
+                                progress=progress)
+    state.perplexity["after"] = data.measure(model)
+    logger.info("Held-out MLM perplexity after: %s", state.perplexity["after"])
+    info = run_info(state, data, tokenizer, settings, base=base, new_head=new_head,
+                    stopped_early=stopped_early)
+    save_model(model, tokenizer, output, info)
+    return info
+
+
+def load_saved_state(checkpoint: Optional[Path], settings: PretrainSettings, *, base: str,
+                     inputs: Sequence[Path]) -> Optional[TrainerState]:
+    """The state of the checkpoint to resume from (None for a fresh run); raises when the
+    run would continue with other settings, base or inputs."""
+    if checkpoint is None:
+        return None
+    saved = TrainerState(**json.loads((checkpoint / STATE_FILE).read_text()))
+    defaults = PretrainSettings()
+    diffs = [f"{k}: {saved.settings.get(k)} (checkpoint) vs {getattr(settings, k)}"
+             for k in RESUME_KEYS
+             if saved.settings.get(k, getattr(defaults, k)) != getattr(settings, k)]
+    if saved.base != base:
+        diffs.append(f"base: {saved.base} (checkpoint) vs {base}")
+    if saved.inputs != [str(p) for p in inputs]:
+        diffs.append(f"inputs: {saved.inputs} (checkpoint) vs {[str(p) for p in inputs]}")
+    if diffs:
+        raise PretrainError("cannot resume with different settings:\n  " + "\n  ".join(diffs))
+    return saved
+
+
+@dataclass
+class PretrainData:
+    """The packed training and held-out sequences of a run, and how they are masked."""
+
+    train: np.ndarray
+    heldout: np.ndarray
+    masker: WholeWordMasker
+    pad_id: int
+    stats: TextStats
+    eval_batch_size: int
+    device: str
+
+    def measure(self, model: Any) -> Optional[float]:
+        """Held-out MLM perplexity with the fixed evaluation masks."""
+        return perplexity(model, self.heldout, self.masker, pad_id=self.pad_id,
+                          batch_size=self.eval_batch_size, device=self.device)
+
+
+def prepare_data(inputs: Sequence[Path], tokenizer: Any, settings: PretrainSettings, *,
+                 progress: bool) -> PretrainData:
+    """Read the inputs, split off the held-out texts and pack both into sequences."""
     stats = TextStats()
     texts, heldout_texts = read_texts(inputs, stats=stats, max_chars=settings.max_line_chars,
                                       heldout_every=settings.heldout_every,
@@ -381,113 +439,141 @@ def pretrain(
         logger.warning(example)
     train = pack_texts(texts, tokenizer, settings.seq_len, progress=progress)
     heldout = pack_texts(heldout_texts, tokenizer, settings.seq_len)[: settings.heldout_max_seqs]
-    del texts, heldout_texts
-    pad_id = int(tokenizer.pad_token_id)
     masker = WholeWordMasker(tokenizer, mask_prob=settings.mask_prob, seed=settings.seed)
     logger.info("%d training sequences of %d pieces (%s masking), %d held-out", len(train),
                 settings.seq_len, masker.scheme, len(heldout))
-    data_id = fingerprint(train)
+    return PretrainData(train, heldout, masker, int(tokenizer.pad_token_id), stats,
+                        settings.eval_batch_size, settings.device)
 
-    def measure() -> Optional[float]:
-        return perplexity(model, heldout, masker, pad_id=pad_id,
-                          batch_size=settings.eval_batch_size, device=device)
 
-    optimizer = _optimizer(model, settings)
-    if saved is not None:
-        if saved.data_fingerprint != data_id:
-            raise PretrainError(f"the input text changed since the checkpoint in {output} "
-                                f"({saved.data_fingerprint} vs {data_id}); cannot resume")
-        assert checkpoint is not None
-        model.load_state_dict(torch.load(checkpoint / "model.pt", map_location=device))
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", map_location=device))
-        torch.set_rng_state(torch.load(checkpoint / "rng.pt")["torch"])
-        state = saved
-        finished_at = int(saved.settings.get("max_steps", 0))
-        if state.step >= finished_at and settings.max_steps > finished_at:
-            # A finished run given more steps: the schedule becomes that of the new total,
-            # so the learning rate steps back up from ~0 (a warm restart), then decays to 0.
-            state.extended_from.append(finished_at)
-            logger.warning("Extending a finished %d-step run to %d steps: the learning rate "
-                           "follows the %d-step schedule from step %d (%.2e)", finished_at,
-                           settings.max_steps, settings.max_steps, state.step,
-                           settings.learning_rate * lr_factor(state.step, settings.max_steps,
-                                                              settings.warmup_fraction))
-        state.settings = asdict(settings)
-        logger.info("Resuming %s at step %d (epoch %d, sequence %d of %d)", output,
-                    state.step, state.epoch, state.position, len(train))
-    else:
-        output.mkdir(parents=True, exist_ok=True)
-        state = TrainerState(base=base, inputs=[str(p) for p in inputs],
-                             settings=asdict(settings), data_fingerprint=data_id,
-                             new_head=new_head)
-        if new_head:
-            init_head_bias(model, train, pad_id)
-            state.perplexity["new_head"] = measure()
-            fit_new_head(model, train, masker, new_head, settings, pad_id, progress)
-        state.perplexity["before"] = measure()
-        logger.info("Held-out MLM perplexity before: %s", state.perplexity["before"])
-        (output / LOG_FILE).unlink(missing_ok=True)
+def start_state(model: Any, data: PretrainData, settings: PretrainSettings, *, base: str,
+                inputs: Sequence[Path], new_head: List[str], progress: bool) -> TrainerState:
+    """A fresh run: fit a newly attached head first, then measure the "before" perplexity."""
+    state = TrainerState(base=base, inputs=[str(p) for p in inputs],
+                         settings=asdict(settings), data_fingerprint=fingerprint(data.train),
+                         new_head=new_head)
+    if new_head:
+        init_head_bias(model, data.train, data.pad_id)
+        state.perplexity["new_head"] = data.measure(model)
+        fit_new_head(model, data.train, data.masker, new_head, settings, data.pad_id, progress)
+    state.perplexity["before"] = data.measure(model)
+    logger.info("Held-out MLM perplexity before: %s", state.perplexity["before"])
+    return state
+
+
+def restore_state(saved: TrainerState, checkpoint: Path, model: Any, optimizer: Any,
+                  data: PretrainData, settings: PretrainSettings, output: Path) -> TrainerState:
+    """Load weights, optimizer and RNG state of ``checkpoint``; RETURNS the run's state."""
+    import torch
+
+    data_id = fingerprint(data.train)
+    if saved.data_fingerprint != data_id:
+        raise PretrainError(f"the input text changed since the checkpoint in {output} "
+                            f"({saved.data_fingerprint} vs {data_id}); cannot resume")
+    device = settings.device
+    model.load_state_dict(torch.load(checkpoint / "model.pt", map_location=device))
+    optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", map_location=device))
+    torch.set_rng_state(torch.load(checkpoint / "rng.pt")["torch"])
+    state = saved
+    finished_at = int(saved.settings.get("max_steps", 0))
+    if state.step >= finished_at and settings.max_steps > finished_at:
+        # A finished run given more steps: the schedule becomes that of the new total,
+        # so the learning rate steps back up from ~0 (a warm restart), then decays to 0.
+        state.extended_from.append(finished_at)
+        logger.warning("Extending a finished %d-step run to %d steps: the learning rate "
+                       "follows the %d-step schedule from step %d (%.2e)", finished_at,
+                       settings.max_steps, settings.max_steps, state.step,
+                       settings.learning_rate * lr_factor(state.step, settings.max_steps,
+                                                          settings.warmup_fraction))
+    state.settings = asdict(settings)
+    logger.info("Resuming %s at step %d (epoch %d, sequence %d of %d)", output,
+                state.step, state.epoch, state.position, len(data.train))
+    return state
+
+
+def _autocast(settings: PretrainSettings) -> Any:
+    import torch
+
+    if settings.precision == "bf16":
+        return torch.autocast(device_type=torch.device(settings.device).type,
+                              dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train_step(model: Any, optimizer: Any, stream: Iterator[Tuple[int, int, List[int]]],
+               data: PretrainData, state: TrainerState,
+               settings: PretrainSettings) -> Tuple[float, int, float]:
+    """One optimizer step over ``settings.accumulate`` batches.
+
+    RETURNS (Tuple[float, int, float]): Loss per masked token, tokens seen, learning rate.
+    """
+    import torch
+
+    device = settings.device
+    micro = []
+    for _ in range(settings.accumulate):
+        epoch, position, index = next(stream)
+        batch = data.train[index]
+        inputs_np, labels_np = data.masker.mask_batch(batch, index, epoch)
+        micro.append((batch, inputs_np, labels_np))
+        state.epoch, state.position = epoch, position
+    n_masked = sum(int((m[2] != IGNORE_INDEX).sum()) for m in micro)
+    total_loss, tokens = 0.0, 0
+    for batch, inputs_np, labels_np in micro:
+        with _autocast(settings):
+            loss, _ = mlm_loss_sum(model, torch.from_numpy(inputs_np).to(device),
+                                   torch.from_numpy(labels_np).to(device),
+                                   torch.from_numpy(batch != data.pad_id).long().to(device))
+        (loss / max(1, n_masked)).backward()
+        total_loss += loss.item()
+        tokens += int((batch != data.pad_id).sum())
+    state.tokens_seen += tokens
+    lr = settings.learning_rate * lr_factor(state.step, settings.max_steps,
+                                            settings.warmup_fraction)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    if settings.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    state.step += 1
+    return total_loss / max(1, n_masked), tokens, lr
+
+
+def train_steps(model: Any, optimizer: Any, data: PretrainData, state: TrainerState,
+                settings: PretrainSettings, output: Path, *, progress: bool) -> bool:
+    """Train from ``state`` to ``settings.max_steps``: log, checkpoint, stop at the time
+    limit. RETURNS (bool): Whether the time limit stopped the run early."""
+    from tqdm import tqdm
+
+    n_train = len(data.train)
 
     def order_for(epoch: int) -> np.ndarray:
-        return np.random.default_rng([settings.seed, epoch]).permutation(len(train))
+        return np.random.default_rng([settings.seed, epoch]).permutation(n_train)
 
-    stream = batches(order_for, len(train), settings.batch_size, state.epoch, state.position)
-
-    def autocast() -> Any:
-        if settings.precision == "bf16":
-            return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
+    stream = batches(order_for, n_train, settings.batch_size, state.epoch, state.position)
     model.train()
     bar = tqdm(total=settings.max_steps, initial=state.step, desc="pretraining", unit="step",
                disable=None if progress else True, dynamic_ncols=True)
-    bar_visible = not bar.disable
     session_tokens, session_start = 0, time.perf_counter()
     stopped_early = False
     with (output / LOG_FILE).open("a", encoding="utf8") as log:
         while state.step < settings.max_steps:
             started = time.perf_counter()
-            micro = []
-            for _ in range(settings.accumulate):
-                epoch, position, index = next(stream)
-                batch = train[index]
-                inputs_np, labels_np = masker.mask_batch(batch, index, epoch)
-                micro.append((batch, inputs_np, labels_np))
-                state.epoch, state.position = epoch, position
-            n_masked = sum(int((m[2] != IGNORE_INDEX).sum()) for m in micro)
-            total_loss = 0.0
-            for batch, inputs_np, labels_np in micro:
-                with autocast():
-                    loss, _ = mlm_loss_sum(model, torch.from_numpy(inputs_np).to(device),
-                                           torch.from_numpy(labels_np).to(device),
-                                           torch.from_numpy(batch != pad_id).long().to(device))
-                (loss / max(1, n_masked)).backward()
-                total_loss += loss.item()
-                tokens = int((batch != pad_id).sum())
-                state.tokens_seen += tokens
-                session_tokens += tokens
-            lr = settings.learning_rate * lr_factor(state.step, settings.max_steps,
-                                                    settings.warmup_fraction)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if settings.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            state.step += 1
+            step_loss, tokens, lr = train_step(model, optimizer, stream, data, state, settings)
             state.train_seconds += time.perf_counter() - started
-            step_loss = total_loss / max(1, n_masked)
+            session_tokens += tokens
             speed = session_tokens / max(1e-9, time.perf_counter() - session_start)
             bar.update(1)
             bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{speed:,.0f}", lr=f"{lr:.2e}",
-                            epoch=f"{state.epoch + state.position / len(train):.2f}")
+                            epoch=f"{state.epoch + state.position / n_train:.2f}")
             if state.step % settings.log_every == 0 or state.step == settings.max_steps:
                 log.write(json.dumps({"step": state.step, "loss": round(step_loss, 4),
                                       "lr": lr, "tokens_seen": state.tokens_seen,
                                       "tokens_per_s": round(speed, 1),
                                       "epoch": state.epoch, "position": state.position}) + "\n")
                 log.flush()
-                if not bar_visible:
+                if bar.disable:
                     # No progress bar (not a terminal, or --quiet): a line per log interval.
                     logger.info("step %d/%d  loss %.4f  %.0f tokens/s  lr %.2e",
                                 state.step, settings.max_steps, step_loss, speed, lr)
@@ -505,34 +591,38 @@ def pretrain(
                                state.step, settings.max_steps)
                 break
     bar.close()
-    state.perplexity["after"] = measure()
-    logger.info("Held-out MLM perplexity after: %s", state.perplexity["after"])
-    info = {
+    return stopped_early
+
+
+def run_info(state: TrainerState, data: PretrainData, tokenizer: Any,
+             settings: PretrainSettings, *, base: str, new_head: List[str],
+             stopped_early: bool) -> Dict[str, Any]:
+    """What ``pretraining.json`` records about a run."""
+    import torch
+
+    lowercase = getattr(tokenizer, "do_lower_case",
+                        tokenizer.init_kwargs.get("do_lower_case", False))
+    return {
         "base": base,
         "inputs": state.inputs,
         "steps": state.step,
         "stopped_early": stopped_early,
-        "epochs": round(state.epoch + state.position / len(train), 3),
+        "epochs": round(state.epoch + state.position / len(data.train), 3),
         "tokens_seen": state.tokens_seen,
         "train_seconds": round(state.train_seconds, 1),
         "tokens_per_second": round(state.tokens_seen / max(1e-9, state.train_seconds), 1),
-        "train_sequences": int(len(train)),
-        "heldout_sequences": int(len(heldout)),
+        "train_sequences": int(len(data.train)),
+        "heldout_sequences": int(len(data.heldout)),
         "perplexity": state.perplexity,
         "new_head": new_head,
         "extended_from": state.extended_from,
-        "masking": masker.scheme,
-        "tokenizer": {"class": type(tokenizer).__name__,
-                      "lowercase": bool(getattr(tokenizer, "do_lower_case",
-                                                tokenizer.init_kwargs.get("do_lower_case",
-                                                                          False))),
+        "masking": data.masker.scheme,
+        "tokenizer": {"class": type(tokenizer).__name__, "lowercase": bool(lowercase),
                       "vocab_size": len(tokenizer)},
         "settings": asdict(settings),
-        "text": stats.to_dict(),
+        "text": data.stats.to_dict(),
         "torch_threads": torch.get_num_threads(),
     }
-    save_model(model, tokenizer, output, info)
-    return info
 
 
 __all__ = ["PretrainDataError", "PretrainError", "PretrainSettings", "pretrain"]

@@ -110,16 +110,8 @@ def relation_model_v3(
 ) -> Model[RelationInput, Floats2d]:
     """v2 plus a pair-specific attention context over the document (module docs).
 
-    tok2vec (Model[List[Doc], List[Floats2d]]): Token vectors (the shared listener).
-    hidden_width (int): Width of the hidden layer.
-    dropout (float): Dropout on the hidden layer while training.
-    context (bool): Add the mean of the tokens between the mentions of a pair.
-    doc_features (bool): Add the document-level pair features.
+    The other arguments and the result are those of ``RelationModel.v2``.
     attention_width (int): Width of the attention's queries and keys.
-    prior (bool): Add the training-set relation prior (module docs, 8).
-    nO (Optional[int]): Number of relation labels (set by the component).
-    RETURNS (Model[Tuple[List[Doc], List[Candidates]], Floats2d]): One row of logits
-        per candidate pair, documents in order.
     """
     if attention_width < 1:
         raise ValueError(f"RelationModel.v3: attention_width must be >= 1, got {attention_width}")

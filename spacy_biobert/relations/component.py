@@ -60,7 +60,7 @@ from thinc.types import Floats2d
 
 from ..extensions import install_extensions
 from ..fork_safety import install_fork_hook
-from ..listeners import release_listener
+from ..listeners import LISTENER_CONFIG, release_listener
 from ..optim import check_lr_scale, finish_update_scaled
 from .candidates import Candidates, EntityPairCandidates, mention_ids
 from .items import (
@@ -82,15 +82,7 @@ DEFAULT_REL_MODEL_CONFIG = """
 hidden_width = 256
 dropout = 0.1
 nO = null
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-"""
+""" + LISTENER_CONFIG
 DEFAULT_REL_MODEL = Config().from_str(DEFAULT_REL_MODEL_CONFIG)["model"]
 
 DEFAULT_CANDIDATES = {
