@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from spacy_biobert.cli import app
 from spacy_biobert.linking import LinkingKB, VocabError, build_kb, namespace_id
 from spacy_biobert.linking.evaluation import evaluate_linking
+from spacy_biobert.linking.ids import gold_ids
 from spacy_biobert.linking.normalize import normalize
 from spacy_biobert.linking.vocab import read_mesh_descriptors
 
@@ -80,6 +81,13 @@ def test_namespace_convention() -> None:
     assert namespace_id("OMIM:613097") == "OMIM:613097"
     assert namespace_id("613097") == "OMIM:613097"
     assert namespace_id("MESH:D008094") == "MESH:D008094"
+
+
+def test_gold_ids_namespace_linked_labels_only() -> None:
+    assert gold_ids(["D008094", "613097"], "DISEASE") == ("MESH:D008094", "OMIM:613097")
+    assert gold_ids(["D008094", " "], "CHEMICAL") == ("MESH:D008094",)
+    # a gene id is no OMIM number, whatever its length
+    assert gold_ids(["672000"], "GENE_OR_GENE_PRODUCT") == ("672000",)
 
 
 def test_normalize_unicode() -> None:
