@@ -6,8 +6,9 @@ form when the abbreviation detector set ``span._.long_form`` (else when a ``LONG
 coordinated mention with no exact alias is linked conjunct by conjunct; mentions of
 one document with the same normalized text get one sense (the candidate with the
 highest summed score). Output: ``ent.kb_id_`` (first id), ``ent._.kb_ids`` (all ids of
-a composite mention), ``ent._.kb_candidates`` (top k with scores), and no id (NIL)
-when the best score is below ``threshold``.
+a composite mention), ``ent._.kb_name`` (the first id's preferred name),
+``ent._.kb_candidates`` (top k with scores), and no id (NIL) when the best score is
+below ``threshold``.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -16,7 +17,7 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..extensions import install_extensions, set_kb_candidates, set_kb_ids
+from ..extensions import install_extensions, set_kb_candidates, set_kb_ids, set_kb_name
 from .composites import split_coordination
 from .definitions import defined_short_forms
 from .kb import LinkingKB, build_kb
@@ -156,6 +157,8 @@ class EntityLinker:
             if key in chosen:
                 set_kb_ids(ent, chosen[key])
                 set_kb_candidates(ent, ranked[key][: self.cfg["top_k"]])
+                if chosen[key]:
+                    set_kb_name(ent, self._kb().name_of(chosen[key][0]))
         return doc
 
     def to_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> None:
@@ -207,7 +210,7 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
 
 @Language.factory(
     "biobert_entity_linker",
-    assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates"],
+    assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates", "span._.kb_name"],
     default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.7,
                     "prior_weight": 0.5, "name_weight": 0.2, "top_k": 5, "ngram_k": 10,
                     "one_sense_per_doc": True, "short_forms": True, "composites": True,
