@@ -71,6 +71,12 @@ class EntityLinker:
             return
         path = kb_path or self.cfg.get("kb_path")
         if path:
+            if not Path(path).is_file():
+                raise ValueError(
+                    f"[{self.name}] knowledge base file {path} not found (setting "
+                    f"[initialize.components.{self.name}] kb_path, `--paths.kb` in the "
+                    "shipped configs): build it with `spacy project run kb` or `python -m "
+                    "spacy_biobert build-kb`")
             self.kb = LinkingKB.from_disk(path)
         elif self.kb is None:
             raise ValueError(f"[{self.name}] no knowledge base: set kb_path (a file from "
