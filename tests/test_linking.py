@@ -158,6 +158,18 @@ def test_short_form_defined_in_document(linker_nlp: Language) -> None:
     assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 3 + ["MESH:D003693"]
 
 
+def test_short_form_found_by_the_detectors_matching(linker_nlp: Language) -> None:
+    # No detector ran: the linker runs its matching; the long form need not be an entity.
+    text = "We gave famotidine (FMT) daily. FMT caused delirium."
+    doc = link(linker_nlp, text, [(20, 23, "CHEMICAL"), (32, 35, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 2
+    # The detector ran and found nothing for them: its answer stands.
+    doc = linker_nlp.make_doc(text)
+    doc.ents = [doc.char_span(20, 23, label="CHEMICAL")]
+    doc.user_data["spacy_biobert.abbreviations"] = []
+    assert linker_nlp.get_pipe("biobert_entity_linker")(doc).ents[0].kb_id_ == ""
+
+
 def test_long_form_extension_is_used(linker_nlp: Language) -> None:
     from spacy_biobert.abbreviations.storage import store_abbreviations
     from spacy_biobert.extensions import install_extensions
