@@ -144,6 +144,14 @@ def main() -> None:
         "corpora.dev.limit_per_corpus": 50,
         "training.logger.progress_bar": None,
     }
+    kb = args.corpus / "linking_kb.bin"
+    if kb.exists():
+        overrides["paths.kb"] = str(kb)
+    else:
+        # The GPU check measures the transformer and heads; the linker needs the KB.
+        logger.info("no %s: training without the entity linker", kb)
+        pipeline = load_config(ROOT / "configs" / "ner_gpu.cfg")["nlp"]["pipeline"]
+        overrides["nlp.pipeline"] = [p for p in pipeline if p != "entity_linker"]
     if args.tiny:
         overrides.update({"components.transformer.model.mixed_precision": False,
                           "system.gpu_allocator": None, "training.gpu_allocator": None,

@@ -22,6 +22,7 @@ from wasabi import msg
 
 from .about import __version__
 from .extras import has_module, install_hint
+from .linking.vocab import VocabError
 
 #: Installed into the fresh venv before the model wheel, so that the wheel's open torch
 #: range is met by the CPU build the project is tested with instead of the default
@@ -80,9 +81,32 @@ def _prf(counts: Dict[str, int]) -> Dict[str, float]:
     return {"p": round(p, 4), "r": round(r, 4), "f": round(f, 4)}
 
 
+#: Name of the MeSH entry of ``configs/meta.json``'s sources (gets the KB's MeSH version).
+MESH_SOURCE = "Medical Subject Headings (MeSH)"
+
+
+def linking_kb_meta(model: Path, notice: str) -> Optional[Dict[str, Any]]:
+    """The meta's ``linking_kb`` block for the KB saved in a pipeline (None if none).
+
+    model (Path): The pipeline folder; its ``*/kb.bin`` is the entity linker's KB.
+    notice (str): The NLM notice of ``configs/meta.json`` (``{mesh_version}`` filled in).
+    """
+    from .linking.kb import read_header
+
+    files = sorted(model.glob("*/kb.bin"))
+    if not files:
+        return None
+    header = read_header(files[0])
+    report = header.get("report") or {}
+    version = str(header.get("mesh_version", "unknown"))
+    return {"file": files[0].relative_to(model).as_posix(), "mesh_version": version,
+            "concepts": report.get("concepts"), "notice": notice.format(mesh_version=version)}
+
+
 def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
                ner_metrics: Optional[Dict[str, Any]] = None,
-               rel_metrics: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+               rel_metrics: Optional[Dict[str, Any]] = None,
+               linking_kb: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The meta passed to ``spacy package --meta-path``.
 
     ``spacy package`` starts from the pipeline's own meta, updates it with this one, and
@@ -97,9 +121,18 @@ def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
     ner_metrics (Optional[Dict[str, Any]]): Full dev-set scores (``evaluate`` output);
         replaces the training-time ``performance`` (scored on a dev sample).
     rel_metrics (Optional[Dict[str, Any]]): Relation scores to include, if any.
+    linking_kb (Optional[Dict[str, Any]]): :func:`linking_kb_meta` of the pipeline: its
+        MeSH version goes into the MeSH source entry and the block (with NLM's notice)
+        into ``linking_kb``; without it the notice is dropped.
     RETURNS (Dict[str, Any]): The meta.
     """
     meta = dict(base)
+    meta.pop("linking_kb_notice", None)
+    if linking_kb is not None:
+        meta["linking_kb"] = linking_kb
+        meta["sources"] = [dict(src, version=linking_kb["mesh_version"])
+                           if src.get("name", "").startswith(MESH_SOURCE) else src
+                           for src in base.get("sources", [])]
     performance = dict(model_meta.get("performance", {}))
     if ner_metrics is not None:
         # Training losses and sampled-dev scores would only confuse next to these.
@@ -244,9 +277,12 @@ def package_meta_cmd(
         except json.JSONDecodeError as err:
             msg.fail(f"{name}: {path} is not valid JSON ({err})", exits=1)
     try:
+        kb = linking_kb_meta(model, loaded["base meta"].get("linking_kb_notice", ""))
         meta = build_meta(loaded["base meta"], loaded["model meta"], loaded.get("metrics"),
-                          loaded.get("relation metrics"))
-    except PackagingError as err:
+                          loaded.get("relation metrics"), kb)
+        if kb is not None:
+            msg.info(f"Linking KB {kb['file']}: MeSH {kb['mesh_version']}")
+    except (PackagingError, VocabError) as err:
         msg.fail("package-meta failed", str(err), exits=1)
         return
     output.parent.mkdir(parents=True, exist_ok=True)

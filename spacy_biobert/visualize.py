@@ -2,7 +2,8 @@
 
 Each document gets two views:
 
-- the **entity view**: displaCy's ``ent`` style (``doc.ents``, coloured by label);
+- the **entity view**: displaCy's ``ent`` style (``doc.ents``, coloured by label; a
+  linked entity shows its id and the concept's name, linked to MeSH or OMIM);
 - the **relation view**: displaCy's ``dep`` style in manual mode, where each "word" is
   a mention that takes part in a relation (its label as the tag) or the text between
   two of them (kept when short, else "…", so a whole abstract stays readable), and each
@@ -43,6 +44,10 @@ COLORS: Dict[str, str] = {
     SPECIES: "#aaffa6",
 }
 
+#: Where displaCy links a concept id (by its namespace).
+CONCEPT_URLS = {"MESH": "https://meshb.nlm.nih.gov/record/ui?ui={}",
+                "OMIM": "https://omim.org/entry/{}"}
+
 #: Longest stretch of text kept between two mentions in the relation view ("…" else).
 MAX_GAP_CHARS = 30
 
@@ -57,8 +62,19 @@ def entity_data(doc: Doc) -> Dict[str, Any]:
     doc (Doc): An annotated document.
     RETURNS (Dict[str, Any]): ``{"text", "ents", "title"}`` for ``displacy.render``.
     """
-    ents = [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in doc.ents]
+    ents = [{"start": e.start_char, "end": e.end_char, "label": e.label_, **_concept(e)}
+             for e in doc.ents]
     return {"text": doc.text, "ents": ents, "title": _title(doc)}
+
+
+def _concept(ent: Span) -> Dict[str, str]:
+    """displaCy's ``kb_id`` (the id and the concept's preferred name) and ``kb_url``."""
+    if not ent.kb_id_:
+        return {}
+    name = ent._.kb_name if Span.has_extension("kb_name") else None
+    namespace, _, local = ent.kb_id_.partition(":")
+    url = CONCEPT_URLS.get(namespace, "#").format(local)
+    return {"kb_id": f"{ent.kb_id_} {name}" if name else ent.kb_id_, "kb_url": url}
 
 
 def doc_relations(doc: Doc) -> List[Relation]:

@@ -92,6 +92,21 @@ def write_file(tmp_path: Path) -> WriteFile:
     return write
 
 
+@pytest.fixture(scope="session")
+def tiny_kb_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A linking KB file with two concepts, for configs whose linker reads ``paths.kb``."""
+    from spacy_biobert.linking.kb import LinkingKB
+    from spacy_biobert.linking.vocab import Concept
+
+    kb = LinkingKB("test-1")
+    kb.add_concept(Concept("MESH:D001241", "CHEMICAL", "Aspirin", ["acetylsalicylic acid"]))
+    kb.add_concept(Concept("MESH:D001249", "DISEASE", "Asthma", []))
+    kb.build_index()
+    path = tmp_path_factory.mktemp("kb") / "linking_kb.bin"
+    kb.to_disk(path)
+    return path
+
+
 # --- NER pipelines on a tiny random BERT ---------------------------------------------
 
 # A pipeline like configs/ner_cpu.cfg (strided spans, so long documents are never

@@ -19,6 +19,8 @@ from spacy_biobert.corpora.base import ConversionReport
 from spacy_biobert.corpora.bioc import parse_bioc
 from spacy_biobert.corpora.pubtator import parse_pubtator
 from spacy_biobert.io import AnnotateError, open_sink, open_source
+from spacy_biobert.linking.kb import LinkingKB
+from spacy_biobert.linking.vocab import Concept
 from spacy_biobert.relations.items import EntityRelation, Relation
 from spacy_biobert.tokenizer import biomedical_tokenizer
 
@@ -152,6 +154,58 @@ def test_jsonl_and_sql_sinks_hold_entities_relations_and_model(
                             " FROM relations WHERE doc_id = 'a' ORDER BY kind").fetchall()
         assert rels == [("entity", "CID", 0.5, "D008094", "D012640", None, None),
                         ("mention", "CID", 0.75, "D008094", "D012640", 0, 15)]
+
+
+@Language.component("test_annotate_unlinked")
+def _unlinked(doc: Doc) -> Doc:
+    """The rules' entities without ids, for the entity linker to fill in."""
+    doc.ents = [Span(doc, t.i, t.i + 1, label=RULES[t.lower_][0])
+                for t in doc if t.lower_ in RULES]
+    return doc
+
+
+@pytest.fixture
+def linked_nlp(rule_nlp: Language) -> Language:
+    """Rule entities, then the entity linker on a two-name KB (seizures: NIL)."""
+    nlp = rule_nlp
+    nlp.replace_pipe("test_annotate_rules", "test_annotate_unlinked")
+    kb = LinkingKB("test")
+    kb.add_concept(Concept("MESH:D008094", "CHEMICAL", "Lithium", ["Li"]))
+    kb.build_index()
+    nlp.add_pipe("biobert_entity_linker").kb = kb
+    return nlp
+
+
+def test_every_sink_holds_linked_ids_and_names(tmp_path: Path, linked_nlp: Language) -> None:
+    spec, _ = _write_sources(tmp_path)["jsonl"]
+    out = tmp_path / "out.jsonl"
+    annotate(linked_nlp, open_source(spec), open_sink(str(out)))
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    got = [(e["text"], e["kb_id"], e["kb_name"], e["kb_score"]) for e in rows["a"]["entities"]]
+    assert got == [("Lithium", "MESH:D008094", "Lithium", pytest.approx(1.2)),
+                   ("seizures", None, None, None)]
+    db = tmp_path / "out.db"
+    annotate(linked_nlp, open_source(spec), open_sink(f"sqlite:///{db}"))
+    with sqlite3.connect(db) as conn:
+        ents = conn.execute("SELECT text, kb_id, kb_name FROM entities WHERE doc_id = 'a' "
+                            "ORDER BY start_char").fetchall()
+    assert ents == [("Lithium", "MESH:D008094", "Lithium"), ("seizures", None, None)]
+    for suffix in (".xml", ".json"):
+        bioc = tmp_path / f"out{suffix}"
+        annotate(linked_nlp, open_source(spec), open_sink(str(bioc)))
+        text = bioc.read_text()
+        assert "MESH:D008094" in text and "link_score" in text, suffix
+        raws = {raw.doc_id: raw for raw in parse_bioc(bioc, report=ConversionReport())}
+        assert [m.ids for m in raws["a"].mentions] == [("MESH:D008094",), ()], suffix
+
+
+def test_sql_tables_of_an_older_version_are_named(tmp_path: Path, rule_nlp: Language) -> None:
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE entities (id INTEGER PRIMARY KEY, doc_id TEXT, kb_id TEXT)")
+    spec, _ = _write_sources(tmp_path)["jsonl"]
+    with pytest.raises(AnnotateError, match="'entities'.*lacks the column.*kb_name"):
+        annotate(rule_nlp, open_source(spec), open_sink(f"sqlite:///{db}"))
 
 
 @pytest.mark.parametrize("suffix", [".pubtator", ".xml", ".json"])

@@ -181,19 +181,19 @@ def test_bioc_xml_documents(nlp: Language, xml_file: Path) -> None:
     cdr, gene = docs
     assert cdr.text == f"{TITLE} {ABSTRACT}"
     assert [(e.text, e.label_, e.kb_id_) for e in cdr.ents] == [
-        ("Lidocaine", "CHEMICAL", "D008012"),
-        ("cardiac arrest", "DISEASE", "D006323"),
-        ("Naloxone", "CHEMICAL", "D009270"),
-        ("hypotension", "DISEASE", "D007022"),
-        ("bradycardia", "DISEASE", "D001919"),
+        ("Lidocaine", "CHEMICAL", "MESH:D008012"),
+        ("cardiac arrest", "DISEASE", "MESH:D006323"),
+        ("Naloxone", "CHEMICAL", "MESH:D009270"),
+        ("hypotension", "DISEASE", "MESH:D007022"),
+        ("bradycardia", "DISEASE", "MESH:D001919"),
     ]
-    assert cdr.ents[4]._.kb_ids == ("D001919", "D000001")
-    assert cdr.ents[0]._.kb_ids == ("D008012",)
+    assert cdr.ents[4]._.kb_ids == ("MESH:D001919", "MESH:D000001")
+    assert cdr.ents[0]._.kb_ids == ("MESH:D008012",)
     assert [(r.head.text, r.tail.text, r.label) for r in cdr._.relations] == [
         ("Naloxone", "hypotension", "treats")
     ]
     (cid,) = cdr._.entity_relations
-    assert (cid.head_id, cid.tail_id, cid.label) == ("D008012", "D006323", "CID")
+    assert (cid.head_id, cid.tail_id, cid.label) == ("MESH:D008012", "MESH:D006323", "CID")
     assert [(h.text, t.text) for h, t in cid.mentions] == [("Lidocaine", "cardiac arrest")]
     # each passage starts a sentence
     assert [s.text.strip() for s in cdr.sents] == [TITLE, ABSTRACT]
@@ -220,7 +220,7 @@ def test_bioc_docbin_round_trip(nlp: Language, xml_file: Path) -> None:
     restored = list(DocBin(store_user_data=True).from_bytes(data).get_docs(nlp.vocab))
     assert [summary(d) for d in restored] == [summary(d) for d in docs]
     assert restored[0]._.doc_id == "1001"
-    assert restored[0].ents[4]._.kb_ids == ("D001919", "D000001")
+    assert restored[0].ents[4]._.kb_ids == ("MESH:D001919", "MESH:D000001")
 
 
 @pytest.mark.parametrize("write", [write_xml, write_json], ids=["xml", "json"])
@@ -470,7 +470,7 @@ def test_bioc_strict_turns_warnings_into_errors(nlp: Language, tmp_path: Path) -
     report = ConversionReport()
     (result,) = load(nlp, path, report)
     assert [(r.head_id, r.tail_id) for r in result._.entity_relations] == [
-        ("D008012", "D999999")]
+        ("MESH:D008012", "MESH:D999999")]
     assert report.warnings == {"relation_without_mentions": 1}
     with pytest.raises(CorpusError, match="--strict") as err:
         load(nlp, path, ConversionReport(strict=True))

@@ -96,14 +96,14 @@ def test_brat_directory(nlp: Language, corpus_dir: Path) -> None:
     cdr, gene = docs
     assert cdr.text == CDR_TEXT
     assert [(e.text, e.label_, e.kb_id_) for e in cdr.ents] == [
-        ("Lidocaine", "CHEMICAL", "D008012"),
+        ("Lidocaine", "CHEMICAL", "MESH:D008012"),
         ("cardiac arrest", "DISEASE", ""),
         ("Naloxone", "CHEMICAL", ""),
-        ("hypotension", "DISEASE", "D007022"),
+        ("hypotension", "DISEASE", "MESH:D007022"),
     ]
-    # two N lines: a composite id; MeSH loses its prefix, other databases keep theirs
-    assert cdr.ents[3]._.kb_ids == ("D007022", "OMIM:143890")
-    assert cdr.ents[0]._.kb_ids == ("D008012",)
+    # two N lines: a composite id; MeSH and OMIM ids in the linker's namespaced form
+    assert cdr.ents[3]._.kb_ids == ("MESH:D007022", "OMIM:143890")
+    assert cdr.ents[0]._.kb_ids == ("MESH:D008012",)
     assert [(r.head.text, r.tail.text, r.label) for r in cdr._.relations] == [
         ("Lidocaine", "cardiac arrest", "CID"),
         ("Naloxone", "hypotension", "treats"),  # Arg1 is the head whatever the order
@@ -126,7 +126,7 @@ def test_brat_docbin_round_trip(nlp: Language, corpus_dir: Path) -> None:
     restored = list(DocBin(store_user_data=True).from_bytes(data).get_docs(nlp.vocab))
     assert [summary(d) for d in restored] == [summary(d) for d in docs]
     assert restored[0]._.doc_id == "1001"
-    assert restored[0].ents[3]._.kb_ids == ("D007022", "OMIM:143890")
+    assert restored[0].ents[3]._.kb_ids == ("MESH:D007022", "OMIM:143890")
     assert len(restored[0]._.relations) == 2
 
 

@@ -62,7 +62,7 @@ def test_convert_pubtator(tmp_path: Path, write_file: WriteFile) -> None:
         ("Lidocaine", "CHEMICAL"), ("cardiac arrest", "DISEASE"),
         ("Naloxone", "CHEMICAL"), ("hypotension", "DISEASE")]
     assert [(r.head_id, r.tail_id) for r in docs[0]._.entity_relations] == [
-        ("D008012", "D006323")]
+        ("MESH:D008012", "MESH:D006323")]
     lines = result.output.splitlines()
     assert any(line.split()[:2] == ["CHEMICAL", "2"] for line in lines), result.output
     assert any(line.split()[:2] == ["DISEASE", "2"] for line in lines), result.output

@@ -31,7 +31,11 @@ def test_config_is_valid_and_schedule_matches_budget(path: Path) -> None:
     config = Config().from_disk(path, overrides=PATHS)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     assert nlp.pipe_names == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
-                              "ner_species", "entity_propagator", "relation_extractor"]
+                              "ner_species", "entity_propagator", "abbreviation_detector",
+                              "entity_linker", "relation_extractor"]
+    assert config["initialize"]["components"]["entity_linker"]["kb_path"] == \
+        "corpus/linking_kb.bin"
+    assert nlp.get_pipe("abbreviation_detector").label_short_forms is False
     training = config["training"]
     assert training["optimizer"]["learn_rate"]["total_steps"] == training["max_steps"]
     assert config["components"]["transformer"]["model"]["tokenizer_config"][
@@ -68,7 +72,23 @@ def test_cpu_and_gpu_profiles_differ_only_where_they_must() -> None:
     assert gpu["components.transformer.model.mixed_precision"] is True
 
 
-def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path) -> None:
+def test_missing_kb_file_is_an_error_naming_the_setting(tmp_path: Path) -> None:
+    import spacy
+
+    import spacy_biobert  # noqa: F401
+
+    overrides = dict(PATHS, **{"paths.kb": str(tmp_path / "none.bin")})
+    config = Config().from_disk(ROOT / "configs" / "ner_cpu.cfg", overrides=overrides)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    linker = nlp.get_pipe("entity_linker")
+    with pytest.raises(ValueError, match=r"none\.bin not found.*initialize\.components\."
+                                         r"entity_linker\] kb_path"):
+        linker.initialize(lambda: [], nlp=nlp,
+                          **config["initialize"]["components"]["entity_linker"])
+
+
+def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path,
+                                                               tiny_kb_file: Path) -> None:
     """The BioBERT config, with the hub name swapped for a local tiny BERT (no download
     here) and mixed precision off (no CUDA here), builds, initializes and annotates."""
     import spacy
@@ -81,6 +101,7 @@ def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path) 
     overrides = dict(PATHS)
     overrides["components.transformer.model.name"] = str(tiny_bert)
     overrides["components.transformer.model.mixed_precision"] = False
+    overrides["paths.kb"] = str(tiny_kb_file)
     config = Config().from_disk(ROOT / "configs" / "ner_gpu.cfg", overrides=overrides)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     examples = []
@@ -100,6 +121,7 @@ def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path) 
     assert losses["transformer"] > 0
     doc = nlp("Aspirin and BRCA1 in mice .")
     assert len(doc) == 6 and doc._.trf_data is not None
+    assert nlp.get_pipe("entity_linker").kb.mesh_version == "test-1"  # paths.kb was read
     # Cased: the tiny vocabulary is lower-case only, so "Aspirin" is unknown as written.
     pieces = [p for window in doc._.trf_data.wordpieces.strings for p in window]
     assert pieces[:3] == ["[CLS]", "[UNK]", "a"]  # Aspirin unknown; "and" -> a ##n ##d

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from spacy_biobert.cli import app
 from spacy_biobert.linking import LinkingKB, VocabError, build_kb, namespace_id
 from spacy_biobert.linking.evaluation import evaluate_linking
+from spacy_biobert.linking.ids import gold_ids
 from spacy_biobert.linking.normalize import normalize
 from spacy_biobert.linking.vocab import read_mesh_descriptors
 
@@ -82,6 +83,13 @@ def test_namespace_convention() -> None:
     assert namespace_id("MESH:D008094") == "MESH:D008094"
 
 
+def test_gold_ids_namespace_linked_labels_only() -> None:
+    assert gold_ids(["D008094", "613097"], "DISEASE") == ("MESH:D008094", "OMIM:613097")
+    assert gold_ids(["D008094", " "], "CHEMICAL") == ("MESH:D008094",)
+    # a gene id is no OMIM number, whatever its length
+    assert gold_ids(["672000"], "GENE_OR_GENE_PRODUCT") == ("672000",)
+
+
 def test_normalize_unicode() -> None:
     assert normalize("α-Tocopherol") == normalize("alpha-tocopherol") == "alpha tocopherol"
     assert normalize("TNF\u2011α") == normalize("TNF-alpha") == "tnf alpha"
@@ -148,6 +156,18 @@ def test_short_form_defined_in_document(linker_nlp: Language) -> None:
     doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (12, 15, "CHEMICAL"),
                                   (28, 31, "CHEMICAL"), (39, 47, "DISEASE")])
     assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 3 + ["MESH:D003693"]
+
+
+def test_short_form_found_by_the_detectors_matching(linker_nlp: Language) -> None:
+    # No detector ran: the linker runs its matching; the long form need not be an entity.
+    text = "We gave famotidine (FMT) daily. FMT caused delirium."
+    doc = link(linker_nlp, text, [(20, 23, "CHEMICAL"), (32, 35, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 2
+    # The detector ran and found nothing for them: its answer stands.
+    doc = linker_nlp.make_doc(text)
+    doc.ents = [doc.char_span(20, 23, label="CHEMICAL")]
+    doc.user_data["spacy_biobert.abbreviations"] = []
+    assert linker_nlp.get_pipe("biobert_entity_linker")(doc).ents[0].kb_id_ == ""
 
 
 def test_long_form_extension_is_used(linker_nlp: Language) -> None:

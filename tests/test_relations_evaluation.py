@@ -11,6 +11,7 @@ from thinc.api import Config
 from typer.testing import CliRunner
 
 from spacy_biobert.cli import app
+from spacy_biobert.linking.concepts import ConceptCounts
 from spacy_biobert.relations.evaluation import (
     Collected,
     entity_prf,
@@ -156,6 +157,14 @@ def test_evaluate_gold_and_predicted_entities(trained: Tuple[Path, Path]) -> Non
     assert gold["cid"]["f"] > 0.5
     assert 0.0 <= gold["entity_curves"]["roc_auc"] <= 1.0
     assert metrics["predicted"]["documents"] == 4
+    # End to end on ids: no linker in this pipeline, so no predicted concept and no
+    # predicted pair matches by id; 12 gold (document, id) pairs in the 4 documents.
+    assert "concepts" not in gold
+    concepts = metrics["predicted"]["concepts"]["micro"]
+    assert (concepts["gold"], concepts["predicted"]) == (12, 0)
+    assert metrics["predicted"]["cid_ids"]["tp"] == 0
+    assert metrics["predicted"]["cid_ids"]["gold"] == 4
+    assert gold["cid_ids"] == gold["cid"]  # gold entities carry the gold ids
     best = metrics["sweep"]["best_threshold"]
     assert metrics["sweep"]["best_f"] == pytest.approx(
         metrics["gold"]["at_best_threshold"]["cid"]["f"])
@@ -210,6 +219,26 @@ def test_evaluate_relations_cli_bad_input(trained: Tuple[Path, Path], tmp_path: 
     assert "no document with relation annotations" in result.output
     result = CliRunner().invoke(app, ["evaluate-relations", str(model), str(tmp_path / "x.spacy")])
     assert result.exit_code == 1 and "no such file" in result.output
+
+
+def test_concept_counts_are_document_level_sets(nlp: Language) -> None:
+    gold = gold_doc(nlp, *DOCS[1])  # C2, D2, C1, D1
+    gold.spans["mentions"] = list(gold.ents)
+    predicted = nlp.make_doc(DOCS[1][0])
+    predicted.ents = [Span(predicted, 0, 1, label="CHEMICAL", kb_id="C2"),
+                      Span(predicted, 4, 5, label="DISEASE", kb_id="D9"),
+                      Span(predicted, 6, 7, label="CHEMICAL", kb_id=""),  # NIL
+                      Span(predicted, 8, 9, label="DISEASE", kb_id="D1")]
+    counts = ConceptCounts()
+    counts.add(gold, predicted)
+    counts.add(gold, predicted)  # a second document: counts add up
+    scores = counts.to_dict()
+    assert (scores["CHEMICAL"]["tp"], scores["CHEMICAL"]["predicted"],
+            scores["CHEMICAL"]["gold"]) == (2, 2, 4)
+    assert (scores["DISEASE"]["tp"], scores["DISEASE"]["predicted"],
+            scores["DISEASE"]["gold"]) == (2, 4, 4)
+    assert scores["micro"]["p"] == pytest.approx(4 / 6)
+    assert scores["micro"]["r"] == pytest.approx(4 / 8)
 
 
 def test_kfold_splits_cover_every_document_once() -> None:

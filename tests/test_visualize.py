@@ -44,6 +44,17 @@ def test_entity_data_uses_character_offsets(nlp: Language) -> None:
         ("Famotidine", "CHEMICAL"), ("delirium", "DISEASE"), ("cocaine", "CHEMICAL")]
 
 
+def test_linked_entities_show_id_and_name(nlp: Language) -> None:
+    doc = _annotated(nlp)
+    doc.ents = [Span(doc, 0, 1, label="CHEMICAL", kb_id="MESH:D015738"), *doc.ents[1:]]
+    doc.ents[0]._.kb_name = "Famotidine"
+    ents = entity_data(doc)["ents"]
+    assert (ents[0]["kb_id"], ents[0]["kb_url"]) == (
+        "MESH:D015738 Famotidine", "https://meshb.nlm.nih.gov/record/ui?ui=D015738")
+    assert "kb_id" not in ents[1]
+    assert "MESH:D015738 Famotidine" in render_html([doc])
+
+
 def test_relation_data_words_and_arc_directions(nlp: Language) -> None:
     data = relation_data(_annotated(nlp))
     assert data is not None

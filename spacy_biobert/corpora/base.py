@@ -10,7 +10,9 @@ mentions, relations, where each came from). :func:`build_doc` turns a record int
   as repaired (``report.repaired``), never dropped;
 - every mention goes into ``doc.spans["mentions"]``; ``doc.ents`` holds the
   non-overlapping ones (the longest wins; others are counted as ``overlap``);
-- ``ent.kb_id_`` is the first normalized id, ``ent._.kb_ids`` all of them;
+- ``ent.kb_id_`` is the first normalized id, ``ent._.kb_ids`` all of them, CHEMICAL and
+  DISEASE ids namespaced as the linker writes them (``MESH:D008094``, ``OMIM:613097``;
+  :func:`spacy_biobert.linking.ids.gold_ids`), and so are the ids of entity relations;
 - sentences are marked (section starts, then a punctuation rule);
 - relations are stored in the typed form of :mod:`spacy_biobert.relations.items`.
 """
@@ -37,6 +39,7 @@ from spacy.util import filter_spans
 
 from ..extensions import install_extensions
 from ..labels import LABELS, map_type
+from ..linking.ids import gold_ids, namespace_id
 from ..relations.items import EntityRelation, Relation, supporting_mentions
 from .records import (
     ConversionReport,
@@ -200,7 +203,8 @@ def build_doc(
         check_mention_text(raw, mention, report)
         report.mentions += 1
         report.source_types[mention.source_type] += 1
-        kb_id = mention.ids[0] if mention.ids else ""
+        ids = gold_ids(mention.ids, mention.label)
+        kb_id = ids[0] if ids else ""
         span = doc.char_span(mention.start, mention.end, label=mention.label, kb_id=kb_id)
         if span is None:
             span = doc.char_span(
@@ -226,7 +230,7 @@ def build_doc(
     doc.spans["mentions"] = spans
     for span, mention in zip(spans, raw.mentions):
         if len(mention.ids) > 1:
-            span._.kb_ids = tuple(mention.ids)
+            span._.kb_ids = gold_ids(mention.ids, mention.label)
     ents = filter_spans(spans)
     if len(ents) < len({(s.start, s.end, s.label_) for s in spans}):
         kept = {(s.start, s.end, s.label_) for s in ents}
@@ -251,6 +255,9 @@ def _add_relations(
     entity_rels: List[EntityRelation] = []
     mention_rels: List[Relation] = []
     mentions = list(doc.spans["mentions"])
+    # An entity relation names its ids as the mentions' rows do; ids no mention carries
+    # (BC5CDR CID rows only name chemicals and diseases) are namespaced alone.
+    stored = {r: gold_ids((r,), m.label) for m in raw.mentions for r in m.ids}
     for rel in raw.relations:
         report.relations[rel.label] += 1
         if rel.between == "mentions":
@@ -263,18 +270,20 @@ def _add_relations(
                 )
             mention_rels.append(Relation(by_key[rel.head], by_key[rel.tail], rel.label, 1.0))
             continue
-        support = supporting_mentions(doc, rel.head, rel.tail, mentions)
+        head, tail = (stored[i][0] if stored.get(i) else namespace_id(i)
+                      for i in (rel.head, rel.tail))
+        support = supporting_mentions(doc, head, tail, mentions)
         if not support:
             known = {i for s in mentions for i in s._.kb_ids}
-            missing = [i for i in (rel.head, rel.tail) if i not in known]
+            missing = [i for i in (head, tail) if i not in known]
             report.warn(
                 "relation_without_mentions",
-                f"relation {rel.label} {rel.head} -> {rel.tail} names id(s) "
+                f"relation {rel.label} {head} -> {tail} names id(s) "
                 f"{', '.join(missing) or '(same mention)'} that no mention carries; "
                 "kept without supporting mentions",
                 path=raw.path, line=rel.line, doc_id=raw.doc_id,
             )
-        entity_rels.append(EntityRelation(rel.head, rel.tail, rel.label, 1.0, support))
+        entity_rels.append(EntityRelation(head, tail, rel.label, 1.0, support))
     if mention_rels:
         doc._.relations = mention_rels
     if entity_rels:

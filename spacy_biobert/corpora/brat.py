@@ -15,9 +15,10 @@ UTF-8 byte-order mark is not part of the text); each non-blank line starts a
 section. ``T`` lines are mentions (a discontinuous one, ``start end;start end``,
 becomes one mention covering all fragments, counted as ``discontinuous``); ``R``
 lines are relations between mentions (``Arg1`` is the head); ``N`` lines give a
-mention its normalized ids (``MESH:D008012`` is stored as ``D008012``, ids of other
-databases keep their prefix). ``#`` notes are skipped; ``A``, ``M``, ``E`` and
-``*`` lines are skipped and counted as ``unsupported_annotation``.
+mention its normalized ids (MeSH ids of CHEMICAL and DISEASE mentions as
+``MESH:D008012``, see :func:`~.base.build_doc`; ids of other databases keep their
+prefix). ``#`` notes are skipped; ``A``, ``M``, ``E`` and ``*`` lines are skipped and
+counted as ``unsupported_annotation``.
 """
 from dataclasses import dataclass
 from pathlib import Path

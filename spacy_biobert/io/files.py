@@ -372,6 +372,17 @@ def _xml_infons(infons: Dict[str, Any]) -> str:
                    for k, v in infons.items() if v is not None)
 
 
+def _link_infons(ent: Dict[str, Any]) -> Dict[str, Any]:
+    """BioC infons of a linked entity: ``identifier`` (all ids, ``,``-joined as BioC CDR
+    writes them), ``name`` (the concept's preferred name), ``link_score``; none if unlinked."""
+    if not ent["kb_id"]:
+        return {}
+    infons = {"identifier": ",".join(ent["kb_ids"]) or ent["kb_id"],
+              "name": ent.get("kb_name"), "link_score": ent.get("kb_score")}
+    return {k: f"{v:.4f}" if isinstance(v, float) else str(v)
+            for k, v in infons.items() if v is not None}
+
+
 def _relation_infons(rel: Dict[str, Any]) -> Dict[str, Any]:
     infons: Dict[str, Any] = {"relation": rel["label"], "kind": rel["kind"],
                               "score": rel["score"]}
@@ -414,8 +425,7 @@ class BioCXmlSink(_AppendSink):
                  _xml_infons({"model": self.model.name, "model_version": self.model.version}),
                  f"<passage><offset>0</offset><text>{_xml_text(result['text'])}</text>"]
         for i, ent in enumerate(result["entities"]):
-            infons = {"type": ent["label"],
-                      "identifier": ",".join(ent["kb_ids"]) or ent["kb_id"]}
+            infons = {"type": ent["label"], **_link_infons(ent)}
             parts.append(f"<annotation id=\"T{i}\">{_xml_infons(infons)}"
                          f"<location offset=\"{ent['start']}\" "
                          f"length=\"{ent['end'] - ent['start']}\"/>"
@@ -452,9 +462,7 @@ class BioCJsonSink(_AppendSink):
     def _format(self, result: DocResult) -> str:
         annotations = [{
             "id": f"T{i}", "text": ent["text"],
-            "infons": {"type": ent["label"],
-                       **({"identifier": ",".join(ent["kb_ids"]) or ent["kb_id"]}
-                          if ent["kb_id"] else {})},
+            "infons": {"type": ent["label"], **_link_infons(ent)},
             "locations": [{"offset": ent["start"], "length": ent["end"] - ent["start"]}],
         } for i, ent in enumerate(result["entities"])]
         relations = []

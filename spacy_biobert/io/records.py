@@ -7,9 +7,10 @@ picklable rows instead of ``Doc`` objects, and every sink writes the same fields
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-#: One annotated document: ``id``, ``text``, ``n_words``, ``entities``, ``relations``.
+#: One annotated document: ``id``, ``text``, ``n_words``, ``entities`` (each with
+#: ``kb_id``, ``kb_ids``, ``kb_name``, ``kb_score`` when linked), ``relations``.
 DocResult = Dict[str, Any]
 
 
@@ -42,6 +43,15 @@ class ModelInfo:
     version: str
 
 
+def _link(ent: Span) -> Dict[str, Any]:
+    """``kb_name`` (the concept's preferred name) and ``kb_score`` (the entity linker's
+    score of the chosen id) of a linked entity; None for both otherwise."""
+    if not ent.kb_id_ or not ent.has_extension("kb_name"):
+        return {"kb_name": None, "kb_score": None}
+    candidates = ent._.kb_candidates if ent.has_extension("kb_candidates") else []
+    return {"kb_name": ent._.kb_name, "kb_score": candidates[0][1] if candidates else None}
+
+
 def doc_to_result(doc: Doc, doc_id: str) -> DocResult:
     """Entities (``doc.ents``) and relations of an annotated ``Doc`` as plain data.
 
@@ -59,6 +69,7 @@ def doc_to_result(doc: Doc, doc_id: str) -> DocResult:
             "label": ent.label_,
             "kb_id": ent.kb_id_ or None,
             "kb_ids": kb_ids,
+            **_link(ent),
             # spaCy's transition-based NER gives no per-entity confidence.
             "score": None,
         })

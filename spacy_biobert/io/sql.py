@@ -10,8 +10,8 @@ The sink writes three tables, created if missing::
 
     documents(doc_id PK, text, n_chars, n_words, n_entities, n_relations,
               model, model_version, annotated_at)
-    entities(doc_id, start_char, end_char, text, label, kb_id, kb_ids, score,
-             model, model_version)
+    entities(doc_id, start_char, end_char, text, label, kb_id, kb_ids, kb_name, kb_score,
+             score, model, model_version)
     relations(doc_id, kind, label, score, head_id, tail_id, head_start, head_end,
               tail_start, tail_end, head_label, tail_label, n_mentions, model, model_version)
 
@@ -209,6 +209,7 @@ class SqlSink:
             sa.Column("start_char", sa.Integer), sa.Column("end_char", sa.Integer),
             sa.Column("text", text_type), sa.Column("label", sa.String(64), index=True),
             sa.Column("kb_id", sa.String(255)), sa.Column("kb_ids", sa.Text),
+            sa.Column("kb_name", sa.Text), sa.Column("kb_score", sa.Float),
             sa.Column("score", sa.Float),
             sa.Column("model", sa.String(255)), sa.Column("model_version", sa.String(64)),
         )
@@ -232,11 +233,25 @@ class SqlSink:
         self.model = model
         try:
             self.meta.create_all(self.engine, checkfirst=True)
+            self._check_columns()
             with self.engine.connect() as conn:
                 return {str(row[0]) for row in conn.execute(sa.select(self.documents.c.doc_id))}
         except sa.exc.SQLAlchemyError as err:
             raise AnnotateError(f"cannot prepare the output tables in "
                                 f"{safe_url(self.url)}: {_first_line(err)}") from None
+
+    def _check_columns(self) -> None:
+        """An output table made by an older version (fewer columns) is named, not
+        written into with a failing INSERT."""
+        inspector = sa.inspect(self.engine)
+        for table in (self.documents, self.entities, self.relations):
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            missing = [c.name for c in table.columns if c.name not in have]
+            if missing:
+                raise AnnotateError(
+                    f"table {table.name!r} in {safe_url(self.url)} lacks the column(s) "
+                    f"{', '.join(missing)} (made by an older version): add them, or write "
+                    "new tables with --table-prefix")
 
     def reject(self, record: Record) -> Optional[str]:
         """Why a document id cannot be stored (the doc_id column holds 255 characters)."""
@@ -284,7 +299,8 @@ class SqlSink:
                 ents.append({
                     "doc_id": res["id"], "start_char": ent["start"], "end_char": ent["end"],
                     "text": ent["text"], "label": ent["label"], "kb_id": ent["kb_id"],
-                    "kb_ids": "|".join(ent["kb_ids"]) or None, "score": ent["score"],
+                    "kb_ids": "|".join(ent["kb_ids"]) or None, "kb_name": ent.get("kb_name"),
+                    "kb_score": ent.get("kb_score"), "score": ent["score"],
                     **model,
                 })
             for rel in res["relations"]:

@@ -1,13 +1,15 @@
 """``biobert_entity_linker``: MeSH/OMIM ids for CHEMICAL and DISEASE entities.
 
 For each entity it ranks candidates (:mod:`.ranking`) for its text, or for its long
-form when the abbreviation detector set ``span._.long_form`` (else when a ``LONG
-(SHORT)`` pair of entities defines it): a short form is linked as its long form. A
+form when it is a short form (the abbreviation detector's definitions, found by the
+detector or, without one in the pipeline, by its matching run here: :mod:`.definitions`;
+else ``span._.long_form``): a short form is linked as its long form. A
 coordinated mention with no exact alias is linked conjunct by conjunct; mentions of
 one document with the same normalized text get one sense (the candidate with the
 highest summed score). Output: ``ent.kb_id_`` (first id), ``ent._.kb_ids`` (all ids of
-a composite mention), ``ent._.kb_candidates`` (top k with scores), and no id (NIL)
-when the best score is below ``threshold``.
+a composite mention), ``ent._.kb_name`` (the first id's preferred name),
+``ent._.kb_candidates`` (top k with scores), and no id (NIL) when the best score is
+below ``threshold``.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -16,7 +18,7 @@ import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..extensions import install_extensions, set_kb_candidates, set_kb_ids
+from ..extensions import install_extensions, set_kb_candidates, set_kb_ids, set_kb_name
 from .composites import split_coordination
 from .definitions import defined_short_forms
 from .kb import LinkingKB, build_kb
@@ -38,8 +40,8 @@ class EntityLinker:
         """threshold: lowest score that gets an id; prior_weight: weight of the
         training prior; name_weight: bonus of a concept named by the alias itself;
         top_k: candidates kept on the span; ngram_k: n-gram neighbours considered;
-        short_forms: link ``LONG (SHORT)`` entity pairs' short forms as their long
-        form when no ``span._.long_form`` is set; composites: link the conjuncts of a
+        short_forms: link short forms as their long forms, found by the
+        abbreviation detector's matching when no detector ran; composites: link the conjuncts of a
         coordinated mention with no exact alias; kb_path: KB file read when the
         component is initialized."""
         install_extensions()
@@ -70,6 +72,12 @@ class EntityLinker:
             return
         path = kb_path or self.cfg.get("kb_path")
         if path:
+            if not Path(path).is_file():
+                raise ValueError(
+                    f"[{self.name}] knowledge base file {path} not found (setting "
+                    f"[initialize.components.{self.name}] kb_path, `--paths.kb` in the "
+                    "shipped configs): build it with `spacy project run kb` or `python -m "
+                    "spacy_biobert build-kb`")
             self.kb = LinkingKB.from_disk(path)
         elif self.kb is None:
             raise ValueError(f"[{self.name}] no knowledge base: set kb_path (a file from "
@@ -86,15 +94,14 @@ class EntityLinker:
     def rank_span(self, span: Span, defined: Optional[Dict[str, str]] = None) -> Ranked:
         """Ranked candidates of one entity (its long form's, if it has one).
 
-        defined (Optional[Dict[str, str]]): Short forms defined in the document
-            (:func:`~.definitions.defined_short_forms`), used when ``span._.long_form``
-            is unset.
+        defined (Optional[Dict[str, str]]): Long forms of the document's short forms
+            (:func:`~.definitions.defined_short_forms`); ``span._.long_form`` is used
+            for a short form not in it.
         """
         key = normalize(span.text)
-        long_form = getattr(span._, "long_form", None) if Span.has_extension("long_form") \
-            else None
-        if long_form is None:
-            long_form = (defined or {}).get(key)
+        long_form = (defined or {}).get(key)
+        if long_form is None and Span.has_extension("long_form"):
+            long_form = getattr(span._, "long_form", None)  # e.g. set by scispacy's detector
         if long_form is not None:
             ranked = self._rank(span.label_, normalize(str(long_form)))
             if ranked:
@@ -133,7 +140,7 @@ class EntityLinker:
         targets = [e for e in doc.ents if e.label_ in self.cfg["labels"]]
         if not targets:
             return doc
-        defined = defined_short_forms(targets) if self.cfg["short_forms"] else {}
+        defined = defined_short_forms(doc, targets) if self.cfg["short_forms"] else {}
         ranked = {(e.start, e.end): self.rank_span(e, defined) for e in targets}
         if self.cfg["one_sense_per_doc"]:
             ranked = _one_sense(targets, ranked)
@@ -156,6 +163,8 @@ class EntityLinker:
             if key in chosen:
                 set_kb_ids(ent, chosen[key])
                 set_kb_candidates(ent, ranked[key][: self.cfg["top_k"]])
+                if chosen[key]:
+                    set_kb_name(ent, self._kb().name_of(chosen[key][0]))
         return doc
 
     def to_disk(self, path: Path, *, exclude: Iterable[str] = ()) -> None:
@@ -207,7 +216,7 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
 
 @Language.factory(
     "biobert_entity_linker",
-    assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates"],
+    assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates", "span._.kb_name"],
     default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.7,
                     "prior_weight": 0.5, "name_weight": 0.2, "top_k": 5, "ngram_k": 10,
                     "one_sense_per_doc": True, "short_forms": True, "composites": True,

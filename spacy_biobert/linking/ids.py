@@ -6,12 +6,19 @@
 | MeSH supplementary concept     | ``C012345``            | ``MESH:C012345``   |
 | OMIM (MEDIC, NCBI Disease)     | ``123456``, ``OMIM:123456`` | ``OMIM:123456`` |
 
-The corpus readers keep the ids as the files write them (``D008094``); everything in
-:mod:`spacy_biobert.linking` (the KB, ``ent.kb_id_`` from the linker, evaluation)
-compares ids only after :func:`namespace_id`.
+Gold ids get the same form when a corpus is converted (:func:`gold_ids`, used by
+:func:`spacy_biobert.corpora.base.build_doc` for ``ent.kb_id_``, ``ent._.kb_ids`` and
+the ids of entity relations such as BC5CDR's CID rows), so gold and linked ids, and
+gold and predicted concept pairs, compare directly.
 """
 import re
 from typing import Iterable, Tuple
+
+from ..labels import CHEMICAL, DISEASE
+
+#: Labels whose ids are MeSH/OMIM concepts (the labels the linker links); ids of other
+#: labels (genes, species) are kept as written, since a bare number there is no OMIM id.
+LINKED_LABELS = (CHEMICAL, DISEASE)
 
 _MESH = re.compile(r"^(?:MESH:|MeSH:|mesh:)?([CD]\d{6,9})$")
 _OMIM = re.compile(r"^(?:OMIM:|omim:)?(\d{6})$")
@@ -36,3 +43,15 @@ def namespace_id(raw: str) -> str:
 def namespace_ids(raws: Iterable[str]) -> Tuple[str, ...]:
     """:func:`namespace_id` for each id, order kept, empty ones dropped."""
     return tuple(namespace_id(r) for r in raws if r and r.strip())
+
+
+def gold_ids(raws: Iterable[str], label: str) -> Tuple[str, ...]:
+    """The ids of a gold mention as stored on a Doc: namespaced for :data:`LINKED_LABELS`.
+
+    raws (Iterable[str]): The mention's ids as the corpus writes them.
+    label (str): The mention's label.
+    RETURNS (Tuple[str, ...]): The ids, empty ones dropped.
+    """
+    if label in LINKED_LABELS:
+        return namespace_ids(raws)
+    return tuple(r.strip() for r in raws if r and r.strip())

@@ -145,6 +145,22 @@ class LinkingKB:
         return kb
 
 
+def read_header(path: PathLike) -> Dict[str, Any]:
+    """The JSON header of a KB file (format, MeSH version, build report), body unread.
+
+    RETURNS (Dict[str, Any]): The header; a file that is not a KB is a VocabError.
+    """
+    with Path(path).open("rb") as handle:
+        first = handle.readline()
+    try:
+        header = json.loads(first.decode("utf8"))
+    except (UnicodeDecodeError, ValueError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise VocabError(f"not a linking KB file (format is not {FORMAT!r})", path=path, line=1)
+    return header
+
+
 def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     end = data.find(b"\n")
     first = data[:end] if end >= 0 else data

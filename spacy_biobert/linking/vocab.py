@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ..corpora.base import CorpusError
 from ..labels import CHEMICAL, DISEASE
 from .ids import namespace_id, namespace_ids
 
@@ -132,6 +131,8 @@ def read_training_aliases(paths: Iterable[PathLike],
     RETURNS (Dict[Tuple[str, str], Counter]): (label, text) -> Counter of id strings
         (namespaced ids of one mention joined by ``|``).
     """
+    # Imported here: the corpus readers import this package's id convention.
+    from ..corpora.base import CorpusError
     from ..corpora.pubtator import parse_pubtator
 
     counts: Dict[Tuple[str, str], Counter] = {}

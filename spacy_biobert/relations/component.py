@@ -20,7 +20,10 @@ loss and no gradient; a batch with none of them still releases the listener with
 a zero gradient, so the shared transformer's update is never skipped.
 
 **Entity pairs and the loss.** An entity is all mentions with the same key
-(``mention_ids``: normalized ids, else normalized text). The score of an entity
+(``mention_ids``: normalized ids, else normalized text): gold ids while training, the
+entity linker's ids at inference (``biobert_entity_linker`` before this component), so
+``doc._.entity_relations`` pairs concepts (``MESH:D008094``); a NIL mention keeps its
+text key (``text:lithium``). The score of an entity
 pair is ``sigmoid(logsumexp(logits of its mention pairs))``, a smooth maximum.
 The loss is binary cross-entropy on *entity* pairs (multi-instance learning): the
 corpus says that the chemical induces the disease, not which mention pair states

@@ -5,10 +5,13 @@ Two ways to feed entities to the relation extractor:
 - ``gold``: the gold entities of each document (with their MeSH ids) go straight to
   the transformer and the relation extractor (the other pipes are disabled): the
   official BioCreative V CID measure, per document (chemical id, disease id) pairs;
-- ``predicted``: the whole pipeline runs on the document's words (NER, then
-  relations): end to end; predicted entities carry no ids, so their pairs are keyed
-  by normalized text and match a gold id through the texts of its gold mentions
-  (see :mod:`spacy_biobert.relations.scorer`).
+- ``predicted``: the whole pipeline runs on the document's words (NER, the entity
+  linker, then relations): end to end. ``cid`` lets an entity the linker left NIL
+  (keyed by normalized text) match a gold id through the texts of its gold mentions
+  (see :mod:`spacy_biobert.relations.scorer`); ``cid_ids`` matches ids only, the
+  official BioCreative V measure from raw text; ``concepts`` is the document-level
+  (document, id) P/R/F1 of the linked entities per label, BioCreative V's DNER
+  measure for diseases (:mod:`spacy_biobert.linking.concepts`).
 
 The extractor runs with ``store_all_candidates`` on, so every candidate has a score:
 ROC-AUC and PR-AUC (scikit-learn) are computed over all candidate entity pairs and
@@ -31,6 +34,7 @@ from spacy.tokens import Doc, DocBin
 
 from ..extensions import install_extensions
 from ..extras import require
+from ..linking.concepts import ConceptCounts
 from .component import (
     CAPPED_KEY,
     RelationExtractor,
@@ -60,6 +64,10 @@ class Collected:
     #: Indices (into ``entity_scores``) of the predictions matching each gold entity pair
     #: (empty: the pair is no candidate).
     gold_matches: List[List[int]] = field(default_factory=list)
+    #: The same two, matching by id only (no text fallback for NIL entities).
+    entity_gold_ids: List[int] = field(default_factory=list)
+    gold_matches_ids: List[List[int]] = field(default_factory=list)
+    concepts: ConceptCounts = field(default_factory=ConceptCounts)
     mention_scores: List[float] = field(default_factory=list)
     mention_gold: List[int] = field(default_factory=list)
     n_gold_mention_pairs: int = 0
@@ -152,19 +160,21 @@ def _collect_doc(gold: Doc, doc: Doc, rel: RelationExtractor, out: Collected) ->
     for mrel in gold._.relations:
         gold_mentions.add(_mention_key(mrel.head, mrel.tail, mrel.label))
     out.n_gold_mention_pairs += len(gold_mentions)
-    matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {
-        (label, pair): [] for label, pairs in gold_pairs.items() for pair in pairs}
+    out.concepts.add(gold, doc)
+    for by_text, gold_flags, gold_matches in ((texts, out.entity_gold, out.gold_matches),
+                                              ({}, out.entity_gold_ids, out.gold_matches_ids)):
+        matches: Dict[Tuple[str, Tuple[str, str]], List[int]] = {
+            (label, pair): [] for label, pairs in gold_pairs.items() for pair in pairs}
+        for i, prel in enumerate(doc._.entity_relations):
+            hits = [(prel.label, g) for g in gold_pairs.get(prel.label, ())
+                    if pair_matches((prel.head_id, prel.tail_id), g, by_text)]
+            for key in hits:
+                matches[key].append(len(out.entity_scores) + i)
+            gold_flags.append(1 if hits else 0)
+        gold_matches.extend(matches.values())
     predicted = list(doc._.entity_relations)
-    ranks = score_ranks(predicted)
-    for i, prel in enumerate(predicted):
-        hits = [(prel.label, g) for g in gold_pairs.get(prel.label, ())
-                if pair_matches((prel.head_id, prel.tail_id), g, texts)]
-        for key in hits:
-            matches[key].append(len(out.entity_scores))
-        out.entity_scores.append(prel.score)
-        out.entity_gold.append(1 if hits else 0)
-        out.entity_rank.append(ranks[i])
-    out.gold_matches.extend(matches.values())
+    out.entity_scores.extend(prel.score for prel in predicted)
+    out.entity_rank.extend(score_ranks(predicted))
     for mrel in doc._.relations:
         out.mention_scores.append(mrel.score)
         out.mention_gold.append(1 if _mention_key(mrel.head, mrel.tail, mrel.label)
@@ -178,16 +188,19 @@ def _prf(tp: int, n_pred: int, found: int, n_gold: int) -> Dict[str, float]:
             "tp": tp, "predicted": n_pred, "gold": n_gold}
 
 
-def entity_prf(c: Collected, threshold: float, min_per_doc: int = 0) -> Dict[str, float]:
+def entity_prf(c: Collected, threshold: float, min_per_doc: int = 0,
+               ids_only: bool = False) -> Dict[str, float]:
     """Document-level entity-pair (CID) P/R/F1 at a threshold (and with each document's
-    ``min_per_doc`` best pairs per label reported, as the component does)."""
+    ``min_per_doc`` best pairs per label reported, as the component does); ``ids_only``:
+    pairs match by id only (see module docs)."""
     scores = numpy.asarray(c.entity_scores)
-    gold = numpy.asarray(c.entity_gold, dtype=bool)
+    gold = numpy.asarray(c.entity_gold_ids if ids_only else c.entity_gold, dtype=bool)
+    gold_matches = c.gold_matches_ids if ids_only else c.gold_matches
     chosen = scores >= threshold
     if min_per_doc > 0:
         chosen |= numpy.asarray(c.entity_rank) < min_per_doc
-    found = sum(1 for m in c.gold_matches if any(chosen[i] for i in m))
-    return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(c.gold_matches))
+    found = sum(1 for m in gold_matches if any(chosen[i] for i in m))
+    return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(gold_matches))
 
 
 def mention_prf(c: Collected, threshold: float) -> Dict[str, float]:
@@ -231,6 +244,8 @@ def summarize(c: Collected, threshold: float,
         "min_per_doc": min_per_doc,
         "documents": c.docs,
         "cid": entity_prf(c, threshold, min_per_doc),
+        "cid_ids": entity_prf(c, threshold, min_per_doc, ids_only=True),
+        "concepts": c.concepts.to_dict(),
         "mention_pairs": mention_prf(c, mention_threshold),
         "entity_candidates": {"count": len(c.entity_scores), "positive": int(sum(c.entity_gold)),
                               "gold_pairs": len(c.gold_matches),
@@ -314,6 +329,8 @@ def evaluate_relations(
                                rel.threshold, "min_per_doc": k, "labels": list(rel.labels)}
     for mode, c in collected.items():
         metrics[mode] = summarize(c, rel.threshold, rel.mention_threshold, k)
+        if mode == "gold":  # the gold entities' own ids: nothing to score
+            del metrics[mode]["concepts"]
     if do_sweep and collected:
         first = "gold" if "gold" in collected else next(iter(collected))
         result = sweep(collected[first], k)
@@ -323,6 +340,7 @@ def evaluate_relations(
                 "threshold": result["best_threshold"],
                 "mention_threshold": result["best_mention_threshold"],
                 "cid": entity_prf(c, result["best_threshold"], k),
+                "cid_ids": entity_prf(c, result["best_threshold"], k, ids_only=True),
                 "mention_pairs": mention_prf(c, result["best_mention_threshold"]),
             }
     return metrics, collected
@@ -351,6 +369,20 @@ def metrics_markdown(metrics: Dict[str, Any]) -> str:
         if "at_best_threshold" in metrics[mode]:
             lines.append(row(f"{mode} (swept)", metrics[mode]["at_best_threshold"],
                              metrics[mode]["entity_curves"]))
+    if "predicted" in metrics:
+        lines += ["", concepts_markdown(metrics["predicted"])]
+    return "\n".join(lines)
+
+
+def concepts_markdown(block: Dict[str, Any]) -> str:
+    """End to end on ids: CID on id pairs only and (document, id) scores per label."""
+    rows = [("CID, (chemical id, disease id) pairs", block["cid_ids"])]
+    rows += [(f"concepts (document, id): {label}", scores)
+             for label, scores in block.get("concepts", {}).items()]
+    lines = ["| end to end, ids | P | R | F1 | predicted | gold |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {100 * s['p']:.2f} | {100 * s['r']:.2f} | **{100 * s['f']:.2f}** | "
+              f"{s['predicted']} | {s['gold']} |" for name, s in rows]
     return "\n".join(lines)
 
 
