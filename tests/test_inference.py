@@ -1,0 +1,165 @@
+"""spacy_biobert.optimize: every precision predicts like fp32 on the tiny trained
+pipeline, an optimized pipeline survives to_disk / spacy.load, and bad requests fail
+with messages naming the option, extra or file."""
+import copy
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+import numpy
+import pytest
+import spacy
+from spacy.language import Language
+
+from spacy_biobert import PRECISIONS, optimize
+from spacy_biobert.extras import MissingExtraError, has_module
+from spacy_biobert.inference import InferenceError, pipeline_precision
+
+needs_onnxruntime = pytest.mark.skipif(
+    not has_module("onnxruntime") or not has_module("onnx"),
+    reason="onnxruntime/onnx not installed: pip install 'spacy-biobert[onnx]'")
+
+TEXTS = ["Lithium and aspirin were given .", "BRCA1 is mutated in tumours .",
+         "Rats given cocaine died after lithium ."]
+
+
+def _ents(nlp: Language) -> List[List[Tuple[str, str]]]:
+    return [[(e.text, e.label_) for e in doc.ents] for doc in nlp.pipe(TEXTS)]
+
+
+def _hidden(nlp: Language) -> numpy.ndarray:
+    doc = nlp("Lithium and aspirin were given .")
+    return numpy.asarray(doc._.trf_data.model_output.last_hidden_state)
+
+
+@pytest.fixture
+def fp32_copy(trained_nlp: Language, tmp_path: Path) -> Callable[[], Language]:
+    """Fresh copies of the session's trained pipeline (optimize works in place)."""
+    trained_nlp.to_disk(tmp_path / "fp32")
+
+    def load() -> Language:
+        return spacy.load(tmp_path / "fp32")
+
+    return load
+
+
+@pytest.mark.parametrize("precision", [p if not p.startswith("onnx") else
+                                       pytest.param(p, marks=needs_onnxruntime)
+                                       for p in PRECISIONS])
+def test_every_precision_predicts_like_fp32(fp32_copy: Callable[[], Language],
+                                            precision: str) -> None:
+    reference = fp32_copy()
+    nlp = optimize(fp32_copy(), precision)
+    assert pipeline_precision(nlp) == precision
+    assert nlp.meta["spacy_biobert_precision"] == precision
+    assert _ents(nlp) == _ents(reference)
+    tolerance = 1e-4 if precision in ("fp32", "onnx") else 0.15
+    numpy.testing.assert_allclose(_hidden(nlp), _hidden(reference), atol=tolerance)
+
+
+@needs_onnxruntime
+@pytest.mark.parametrize("precision", ["int8", "onnx-int8"])
+def test_optimized_pipeline_roundtrips_to_disk(fp32_copy: Callable[[], Language],
+                                               tmp_path: Path, precision: str) -> None:
+    nlp = optimize(fp32_copy(), precision)
+    expected, hidden = _ents(nlp), _hidden(nlp)
+    nlp.to_disk(tmp_path / "opt")
+    config = (tmp_path / "opt" / "config.cfg").read_text()
+    assert "spacy-biobert.OptimizedTransformerModel.v1" in config
+    assert f'precision = "{precision}"' in config
+    loaded = spacy.load(tmp_path / "opt")
+    assert pipeline_precision(loaded) == precision
+    assert loaded.meta["spacy_biobert_precision"] == precision
+    assert _ents(loaded) == expected
+    numpy.testing.assert_allclose(_hidden(loaded), hidden, atol=1e-5)
+    # No fp32 weights are saved beside the int8 ones.
+    size = (tmp_path / "opt" / "transformer" / "model").stat().st_size
+    assert size < (tmp_path / "fp32" / "transformer" / "model").stat().st_size
+    # Optimizing to the precision it already has changes nothing.
+    assert pipeline_precision(optimize(loaded, precision)) == precision
+    with pytest.raises(InferenceError, match="already runs at"):
+        optimize(loaded, "fp32" if precision != "fp32" else "int8")
+
+
+def test_unsupported_precision_lists_the_valid_ones(fp32_copy: Callable[[], Language]) -> None:
+    with pytest.raises(InferenceError, match="fp32, int8, onnx, onnx-int8"):
+        optimize(fp32_copy(), "fp16")
+
+
+def test_pipeline_without_transformer_is_refused(nlp: Language) -> None:
+    nlp.add_pipe("sentencizer")
+    with pytest.raises(InferenceError, match="no spacy-transformers 'transformer'"):
+        optimize(nlp, "int8")
+
+
+def test_missing_onnxruntime_names_the_extra(fp32_copy: Callable[[], Language],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    nlp = fp32_copy()
+    with pytest.raises(MissingExtraError, match=r"spacy-biobert\[onnx\]"):
+        optimize(nlp, "onnx")
+    assert pipeline_precision(nlp) == "fp32"
+    assert _ents(nlp)  # the fp32 path keeps working
+
+
+@needs_onnxruntime
+def test_onnx_file_of_another_model_names_the_file(fp32_copy: Callable[[], Language],
+                                                   tiny_bert: Path, tmp_path: Path) -> None:
+    from transformers import AutoModel, AutoTokenizer
+
+    from spacy_biobert.inference.onnx_graph import export_graph
+
+    other = AutoModel.from_pretrained(tiny_bert)  # the untrained weights, not the pipeline's
+    graph = tmp_path / "other.onnx"
+    graph.write_bytes(export_graph(other, AutoTokenizer.from_pretrained(tiny_bert)))
+    with pytest.raises(InferenceError, match="other.onnx.*another model"):
+        optimize(fp32_copy(), "onnx", onnx_file=graph)
+
+
+@needs_onnxruntime
+def test_onnx_file_of_this_model_is_used(fp32_copy: Callable[[], Language],
+                                         tmp_path: Path) -> None:
+    from spacy_biobert.inference.onnx_graph import export_graph
+
+    nlp = fp32_copy()
+    hf = nlp.get_pipe("transformer").model.layers[0].shims[0]._hfmodel
+    graph = tmp_path / "same.onnx"
+    graph.write_bytes(export_graph(hf.transformer, hf.tokenizer))
+    reference = _ents(nlp)
+    assert _ents(optimize(nlp, "onnx", onnx_file=graph)) == reference
+
+
+@needs_onnxruntime
+def test_saved_graph_of_another_version_or_precision_is_refused(
+        fp32_copy: Callable[[], Language], tmp_path: Path) -> None:
+    import srsly
+
+    optimize(fp32_copy(), "onnx").to_disk(tmp_path / "opt")
+    model_file = tmp_path / "opt" / "transformer" / "model"
+    original = model_file.read_bytes()
+
+    def tamper(change: Callable[[dict], None]) -> None:
+        msg = srsly.msgpack_loads(original)
+        shim_msg = srsly.msgpack_loads(msg["shims"][1][0])
+        change(shim_msg)
+        msg["shims"][1][0] = srsly.msgpack_dumps(shim_msg)
+        model_file.write_bytes(srsly.msgpack_dumps(msg))
+
+    tamper(lambda m: m.update(spacy_biobert_inference=99))
+    with pytest.raises(InferenceError, match="format 99"):
+        spacy.load(tmp_path / "opt")
+    tamper(lambda m: m.update(precision="onnx-int8"))
+    with pytest.raises(InferenceError, match="onnx-int8 transformer but the config says"):
+        spacy.load(tmp_path / "opt")
+    tamper(lambda m: m.update(graph=m["graph"][:-1] + b"x"))
+    with pytest.raises(InferenceError, match="sha256"):
+        spacy.load(tmp_path / "opt")
+
+
+def test_optimized_transformer_refuses_training(fp32_copy: Callable[[], Language],
+                                                ner_data) -> None:  # type: ignore[no-untyped-def]
+    nlp = optimize(fp32_copy(), "int8")
+    chem, gene = ner_data.examples(nlp)
+    with pytest.raises(InferenceError, match="inference only"):
+        nlp.update(copy.deepcopy(chem))
