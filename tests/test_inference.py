@@ -163,3 +163,60 @@ def test_optimized_transformer_refuses_training(fp32_copy: Callable[[], Language
     chem, gene = ner_data.examples(nlp)
     with pytest.raises(InferenceError, match="inference only"):
         nlp.update(copy.deepcopy(chem))
+
+
+def _annotated_ents(path: Path) -> dict:
+    import json
+
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return {r["id"]: [(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in rows}
+
+
+def _annotate_each(model: Path, tmp_path: Path, runs: dict) -> dict:
+    """Entities by document id from ``annotate`` with each run's options, by run name."""
+    import json
+
+    from spacy_biobert.annotate import annotate
+    from spacy_biobert.io import open_sink, open_source
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n"
+                           for i, t in enumerate(TEXTS * 3)))
+    out = {}
+    for name, options in runs.items():
+        summary = annotate(str(model), open_source(str(src)),
+                           open_sink(str(tmp_path / f"{name}.jsonl")), batch_size=2, **options)
+        assert summary.docs == 9
+        out[name] = _annotated_ents(tmp_path / f"{name}.jsonl")
+    return out
+
+
+@needs_onnxruntime
+def test_annotate_precision(trained_nlp: Language, tmp_path: Path) -> None:
+    trained_nlp.to_disk(tmp_path / "model")
+    ents = _annotate_each(tmp_path / "model", tmp_path, {
+        "fp32": {"precision": "fp32"}, "onnx-int8": {"precision": "onnx-int8"}})
+    assert any(ents["fp32"].values())
+    assert ents["onnx-int8"] == ents["fp32"]
+
+
+@pytest.mark.slow
+@needs_onnxruntime
+def test_annotate_precision_in_worker_processes(trained_nlp: Language, tmp_path: Path) -> None:
+    """The workers load one optimized copy saved by the parent (about 20 s: two spawned
+    interpreters import torch)."""
+    trained_nlp.to_disk(tmp_path / "model")
+    ents = _annotate_each(tmp_path / "model", tmp_path, {
+        "fp32": {}, "workers": {"precision": "onnx-int8", "n_process": 2, "threads": 1}})
+    assert any(ents["fp32"].values())
+    assert ents["workers"] == ents["fp32"]
+
+
+def test_annotate_refuses_an_unknown_precision(trained_nlp: Language, tmp_path: Path) -> None:
+    from spacy_biobert.annotate import annotate
+    from spacy_biobert.io import AnnotateError, open_sink, open_source
+
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "text": "Lithium ."}\n')
+    with pytest.raises(AnnotateError, match="--precision 'bf16'.*fp32, int8, onnx, onnx-int8"):
+        annotate(trained_nlp, open_source(str(tmp_path / "in.jsonl")),
+                 open_sink(str(tmp_path / "out.jsonl")), precision="bf16")

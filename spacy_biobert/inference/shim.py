@@ -64,7 +64,7 @@ class OptimizedShim(HFShim):
         self.threads = threads
         self.graph = b""
         self._session: Any = None
-        self._session_pid = -1
+        self._session_key: Tuple[int, int] = (-1, -1)
 
     # --- building -------------------------------------------------------------------
 
@@ -98,12 +98,13 @@ class OptimizedShim(HFShim):
             self.session()  # fail on load, not on the first batch
 
     def session(self) -> Any:
-        """This process's ONNX Runtime session (a forked worker makes its own: a thread
-        pool does not survive ``fork``)."""
-        if self._session is None or self._session_pid != os.getpid():
-            threads = self.threads or torch.get_num_threads()
-            self._session = make_session(self.graph, threads, self.precision)
-            self._session_pid = os.getpid()
+        """This process's ONNX Runtime session with ``threads`` intra-op threads, or as
+        many as torch uses now. It is made again in a forked worker (a thread pool does
+        not survive ``fork``) and after ``torch.set_num_threads`` changed the count."""
+        key = (os.getpid(), self.threads or torch.get_num_threads())
+        if self._session is None or self._session_key != key:
+            self._session = make_session(self.graph, key[1], self.precision)
+            self._session_key = key
         return self._session
 
     # --- running --------------------------------------------------------------------
