@@ -220,3 +220,59 @@ def test_annotate_refuses_an_unknown_precision(trained_nlp: Language, tmp_path: 
     with pytest.raises(AnnotateError, match="--precision 'bf16'.*fp32, int8, onnx, onnx-int8"):
         annotate(trained_nlp, open_source(str(tmp_path / "in.jsonl")),
                  open_sink(str(tmp_path / "out.jsonl")), precision="bf16")
+
+
+@pytest.fixture
+def optimized_folder(trained_nlp: Language, tmp_path: Path) -> Path:
+    """``python -m spacy_biobert optimize`` of the tiny pipeline (named tiny_ner) at onnx-int8."""
+    from typer.testing import CliRunner
+
+    from spacy_biobert.cli import app
+
+    meta = dict(trained_nlp.meta)
+    trained_nlp.meta.update(name="tiny_ner", version="0.1.0")
+    trained_nlp.to_disk(tmp_path / "model")
+    trained_nlp.meta = meta
+    result = CliRunner().invoke(app, ["optimize", str(tmp_path / "model"),
+                                      str(tmp_path / "opt"), "--precision", "onnx-int8"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "opt"
+
+
+@needs_onnxruntime
+def test_optimize_command_writes_a_pipeline_that_says_its_precision(
+        optimized_folder: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacy_biobert.cli import app
+
+    meta = json.loads((optimized_folder / "meta.json").read_text())
+    assert meta["name"] == "tiny_ner_onnx_int8" and meta["spacy_biobert_precision"] == "onnx-int8"
+    assert "onnx-int8" in meta["description"] and "onnxruntime>=1.17" in meta["requirements"]
+    assert pipeline_precision(spacy.load(optimized_folder)) == "onnx-int8"
+    bad = CliRunner().invoke(app, ["optimize", str(optimized_folder.parent / "model"),
+                                   str(optimized_folder.parent / "x"), "--precision", "int4"])
+    assert bad.exit_code == 1 and "fp32, int8, onnx, onnx-int8" in bad.output
+
+
+@pytest.mark.slow
+@needs_onnxruntime
+def test_spacy_package_ships_the_optimized_pipeline(optimized_folder: Path,
+                                                    tmp_path: Path) -> None:
+    """``spacy package`` in a subprocess (about 20 s)."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "packages").mkdir()
+    subprocess.run([sys.executable, "-m", "spacy", "package", str(optimized_folder),
+                    str(tmp_path / "packages"), "--build", "none"], check=True,
+                   capture_output=True)
+    package = tmp_path / "packages" / "en_tiny_ner_onnx_int8-0.1.0"
+    packaged_meta = json.loads((package / "meta.json").read_text())
+    assert packaged_meta["spacy_biobert_precision"] == "onnx-int8"
+    assert "onnxruntime>=1.17" in packaged_meta["requirements"]
+    loaded = spacy.load(package / "en_tiny_ner_onnx_int8" / "en_tiny_ner_onnx_int8-0.1.0")
+    assert pipeline_precision(loaded) == "onnx-int8"
