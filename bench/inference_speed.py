@@ -76,8 +76,6 @@ def prepare(model: Path, precisions: Sequence[str], workdir: Path) -> Dict[str, 
 def measure(path: str, texts: List[str], threads: int, batch_size: int,
             dev: Optional[Path], limit: int) -> Dict[str, Any]:
     """Load ``path`` and time it (runs in the child interpreter)."""
-    import resource
-
     import torch
 
     torch.set_num_threads(threads)
@@ -96,8 +94,20 @@ def measure(path: str, texts: List[str], threads: int, batch_size: int,
                            "words_per_second": round(words / seconds, 1)}
     if dev is not None:
         out.update(dev_scores(nlp, dev, limit, batch_size))
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ``ru_maxrss``: that one starts
+    from the parent's resident size at ``fork``, so every child would report the parent's."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def dev_scores(nlp: Any, dev: Path, limit: int, batch_size: int) -> Dict[str, Any]:

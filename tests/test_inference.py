@@ -276,3 +276,11 @@ def test_spacy_package_ships_the_optimized_pipeline(optimized_folder: Path,
     assert "onnxruntime>=1.17" in packaged_meta["requirements"]
     loaded = spacy.load(package / "en_tiny_ner_onnx_int8" / "en_tiny_ner_onnx_int8-0.1.0")
     assert pipeline_precision(loaded) == "onnx-int8"
+
+
+@needs_onnxruntime
+def test_forked_workers_make_their_own_session(fp32_copy: Callable[[], Language]) -> None:
+    nlp = optimize(fp32_copy(), "onnx-int8")
+    expected = _ents(nlp)  # the parent has run its session before the fork
+    docs = list(nlp.pipe(TEXTS, n_process=2, batch_size=1))
+    assert [[(e.text, e.label_) for e in doc.ents] for doc in docs] == expected
