@@ -185,6 +185,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="threads per process")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--speed-only", action="store_true",
+                        help="time only; no F1 (--dev still gives the texts)")
     parser.add_argument("--output", type=Path, help="also write every figure as JSON")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -208,7 +210,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
                 print(f"[{repeat + 1}/{args.repeats}] {precision}", file=sys.stderr)
                 # Scores do not change between repeats: the first one computes them.
                 runs[precision].append(run_child(prepared[precision]["path"], texts_file,
-                                                 args, score=repeat == 0))
+                                                 args, score=repeat == 0 and
+                                                 not args.speed_only))
     rows = summarize(runs, prepared, args.threads)
     print_table(rows)
     if args.output is not None:

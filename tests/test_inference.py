@@ -284,3 +284,14 @@ def test_forked_workers_make_their_own_session(fp32_copy: Callable[[], Language]
     expected = _ents(nlp)  # the parent has run its session before the fork
     docs = list(nlp.pipe(TEXTS, n_process=2, batch_size=1))
     assert [[(e.text, e.label_) for e in doc.ents] for doc in docs] == expected
+
+
+def test_optimized_config_over_fp32_weights_is_refused(trained_nlp: Language,
+                                                       tmp_path: Path) -> None:
+    trained_nlp.to_disk(tmp_path / "fp32")
+    config = tmp_path / "fp32" / "config.cfg"
+    config.write_text(config.read_text().replace(
+        '@architectures = "spacy-transformers.TransformerModel.v3"',
+        '@architectures = "spacy-biobert.OptimizedTransformerModel.v1"\nprecision = "int8"'))
+    with pytest.raises(InferenceError, match="holds fp32 PyTorch weights"):
+        spacy.load(tmp_path / "fp32")

@@ -63,6 +63,7 @@ class OptimizedShim(HFShim):
         self.precision = precision
         self.threads = threads
         self.graph = b""
+        self._optimized = False
         self._session: Any = None
         self._session_key: Tuple[int, int] = (-1, -1)
 
@@ -93,6 +94,7 @@ class OptimizedShim(HFShim):
     def _set_runtime(self, hf_model: HFObjects) -> None:
         self._hfmodel = hf_model
         self._model = hf_model.transformer
+        self._optimized = True
         self._session = None
         if self.graph:
             self.session()  # fail on load, not on the first batch
@@ -110,9 +112,12 @@ class OptimizedShim(HFShim):
     # --- running --------------------------------------------------------------------
 
     def predict(self, inputs: ArgsKwargs) -> Any:
-        if self._hfmodel.transformer is None:
-            raise InferenceError(f"the {self.precision} transformer has no weights: load a "
-                                 "pipeline saved after spacy_biobert.optimize")
+        if not self._optimized:
+            # Built from the config but neither loaded nor optimized (e.g. initialized
+            # from the Hugging Face name): nothing of this precision exists yet.
+            raise InferenceError(f"the {self.precision} transformer is not set up: load a "
+                                 "pipeline saved after spacy_biobert.optimize, or optimize "
+                                 "the fp32 pipeline")
         if self.precision not in ONNX_PRECISIONS:
             return super().predict(inputs)
         outputs = run_session(self.session(), inputs.kwargs)
@@ -129,7 +134,7 @@ class OptimizedShim(HFShim):
 
     def to_bytes(self) -> bytes:
         hf_model = self._hfmodel
-        if hf_model.transformer is None:
+        if not self._optimized:
             return super().to_bytes()
         state = b""
         if not self.graph:
