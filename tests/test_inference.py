@@ -104,6 +104,16 @@ def test_missing_onnxruntime_names_the_extra(fp32_copy: Callable[[], Language],
 
 
 @needs_onnxruntime
+def test_missing_onnx_exporter_names_the_extra(fp32_copy: Callable[[], Language],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(MissingExtraError, match=r"'onnx'.*spacy-biobert\[onnx\]"):
+        optimize(fp32_copy(), "onnx-int8")
+
+
+@needs_onnxruntime
 def test_onnx_file_of_another_model_names_the_file(fp32_copy: Callable[[], Language],
                                                    tiny_bert: Path, tmp_path: Path) -> None:
     from transformers import AutoModel, AutoTokenizer

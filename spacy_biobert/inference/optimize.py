@@ -4,6 +4,7 @@ from typing import Any, List, Optional, Tuple, Union
 
 from spacy.language import Language
 
+from ..extras import require
 from .precision import ONNX_PRECISIONS, InferenceError, check_precision, require_onnxruntime
 
 ARCHITECTURE = "spacy-biobert.OptimizedTransformerModel.v1"
@@ -53,6 +54,8 @@ def optimize(nlp: Language, precision: str = "onnx-int8", *, threads: Optional[i
     check_precision(precision)
     if precision in ONNX_PRECISIONS:
         require_onnxruntime(precision)
+        # The exporter and the quantizer need it; loading a saved graph does not.
+        require("onnx", "onnx", f"precision {precision!r} (the ONNX export)")
     elif onnx_file is not None:
         raise InferenceError(f"onnx_file is for the precisions {', '.join(ONNX_PRECISIONS)}, "
                              f"not {precision!r}")
