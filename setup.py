@@ -28,6 +28,7 @@ ENTRY_POINTS = {
         "spacy-biobert.RelationModel.v1 = spacy_biobert.relations.architectures:relation_model",
         "spacy-biobert.RelationModel.v2 = spacy_biobert.relations.architectures:relation_model_v2",
         "spacy-biobert.RelationModel.v3 = spacy_biobert.relations.architectures:relation_model_v3",
+        "spacy-biobert.OptimizedTransformerModel.v1 = spacy_biobert.inference.architecture:optimized_transformer_model",
     ],
     "spacy_factories": [
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
@@ -72,6 +73,9 @@ _EXTRAS = {
     "postgres": ["SQLAlchemy>=2.0", "psycopg[binary]>=3.1"],
     # annotate --engine ray: Ray Data actor pools, locally or on a cluster.
     "ray": ["ray[data]>=2.9"],
+    # optimize(nlp, "onnx" | "onnx-int8"), annotate --precision onnx*: ONNX Runtime (CPU);
+    # onnx for the int8 quantizer.
+    "onnx": ["onnxruntime>=1.17", "onnx>=1.15"],
 }
 # What `spacy project run all` needs: train, evaluate (with curves), package.
 _EXTRAS["project"] = sorted({r for k in ("train", "eval", "package") for r in _EXTRAS[k]})

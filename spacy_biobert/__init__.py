@@ -10,6 +10,7 @@ by the components, corpus readers and commands that use them, or by calling
 from .about import __version__
 from .extensions import install_extensions
 from .fork_safety import install_fork_hook
+from .inference import PRECISIONS, optimize
 from .labels import CHEMICAL, DISEASE, GENE, LABELS, SPECIES
 from .relations.items import EntityRelation, Relation
 from .tokenizer import biomedical_tokenizer, create_biomedical_tokenizer
@@ -20,6 +21,7 @@ __all__ = [
     "DISEASE",
     "GENE",
     "LABELS",
+    "PRECISIONS",
     "SPECIES",
     "EntityRelation",
     "Relation",
@@ -29,4 +31,5 @@ __all__ = [
     "embedded_transformer_path",
     "install_extensions",
     "install_fork_hook",
+    "optimize",
 ]

@@ -21,8 +21,10 @@ import logging
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections import Counter, deque
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
@@ -112,6 +114,32 @@ def load_pipeline(model: ModelLike, gpu_id: int = -1) -> Language:
         return spacy.load(model)
     except OSError as err:
         raise AnnotateError(f"cannot load the pipeline {model!r}: {err}") from None
+
+
+def optimize_pipeline(nlp: Language, precision: Optional[str]) -> Language:
+    """``nlp`` with its transformer at ``precision`` (None: as it was saved)."""
+    if precision is None:
+        return nlp
+    from .inference import InferenceError, optimize
+
+    try:
+        return optimize(nlp, precision)
+    except InferenceError as err:
+        raise AnnotateError(f"--precision {precision}: {err}") from None
+
+
+@contextmanager
+def optimized_folder(model: ModelLike, precision: Optional[str]) -> Iterator[ModelLike]:
+    """``model``, or a temporary copy of it saved at ``precision``: worker processes
+    load that copy instead of each exporting and quantizing the transformer again."""
+    if precision is None or isinstance(model, Language):
+        yield model
+        return
+    nlp = optimize_pipeline(load_pipeline(model), precision)
+    with tempfile.TemporaryDirectory(prefix="spacy-biobert-") as tmp:
+        nlp.to_disk(Path(tmp) / "pipeline")
+        del nlp
+        yield Path(tmp) / "pipeline"
 
 
 def pending_records(source: Iterable[Record], done: Set[str], sink: Any, summary: Summary,
@@ -212,11 +240,12 @@ def _run_processes(model: str, records: Iterable[Record], batch_size: int, n_pro
 class _RayAnnotator:
     """One loaded pipeline per Ray actor."""
 
-    def __init__(self, model: str, gpu_id: int, batch_size: int) -> None:
+    def __init__(self, model: str, gpu_id: int, batch_size: int,
+                 precision: Optional[str] = None) -> None:
         import spacy_biobert  # noqa: F401  (extensions, registered functions)
 
         # An actor with a GPU sees it as device 0.
-        self.nlp = load_pipeline(model, 0 if gpu_id >= 0 else -1)
+        self.nlp = optimize_pipeline(load_pipeline(model, 0 if gpu_id >= 0 else -1), precision)
         self.batch_size = batch_size
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, List[str]]:
@@ -228,7 +257,8 @@ class _RayAnnotator:
 
 
 def _run_ray(model: str, records: Iterable[Record], batch_size: int, n_process: int,
-             gpu_id: int, ray_address: Optional[str]) -> Iterator[List[DocResult]]:
+             gpu_id: int, ray_address: Optional[str],
+             precision: Optional[str] = None) -> Iterator[List[DocResult]]:
     try:
         ray = require("ray", "ray", "annotate --engine ray")
         require("ray.data", "ray", "annotate --engine ray")
@@ -262,7 +292,8 @@ def _run_ray(model: str, records: Iterable[Record], batch_size: int, n_process: 
             return
         dataset = ray.data.from_arrow_refs(refs).map_batches(
             _RayAnnotator,
-            fn_constructor_kwargs={"model": model, "gpu_id": gpu_id, "batch_size": batch_size},
+            fn_constructor_kwargs={"model": model, "gpu_id": gpu_id, "batch_size": batch_size,
+                                   "precision": precision},
             batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=max(1, n_process)),
             num_gpus=1 if gpu_id >= 0 else 0, num_cpus=1,
         )
@@ -281,7 +312,7 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
              n_process: int = 1, gpu_id: int = -1, max_length: int = 1_000_000,
              engine: str = "local", ray_address: Optional[str] = None,
              progress: bool = False, total: Optional[int] = None,
-             threads: Optional[int] = None) -> Summary:
+             threads: Optional[int] = None, precision: Optional[str] = None) -> Summary:
     """Annotate every pending record of ``source`` into ``sink``.
 
     model (ModelLike): Pipeline path, package name, or a loaded ``Language``
@@ -297,7 +328,10 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
     progress (bool): Show a tqdm bar (docs/s, words/s) on stderr.
     total (Optional[int]): Records in the source, for the bar.
     threads (Optional[int]): PyTorch threads per process. None: torch's default in
-        this process (all cores), cores / n_process in each worker.
+        this process (all cores), cores / n_process in each worker. ONNX Runtime
+        uses as many.
+    precision (Optional[str]): Run the transformer at fp32, int8, onnx or onnx-int8
+        (:func:`spacy_biobert.optimize`); None: as the pipeline was saved.
     RETURNS (Summary): What was annotated, skipped and already done.
     """
     if batch_size < 1 or n_process < 1:
@@ -309,11 +343,13 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
     if isinstance(model, Language) and (n_process > 1 or engine == "ray"):
         raise AnnotateError("a loaded pipeline runs in this process only; pass its path "
                             "for --n-process > 1 or --engine ray")
+    _check_precision(precision, gpu_id)
     info = model_info(model)
     summary = Summary()
     nlp: Optional[Language] = None
     if engine == "local" and n_process == 1:
-        nlp = load_pipeline(model, gpu_id)  # before opening the sink: fail early
+        # before opening the sink: fail early
+        nlp = optimize_pipeline(load_pipeline(model, gpu_id), precision)
         # Longer texts would make spaCy raise deep inside nlp.pipe (E088).
         max_length = min(max_length, nlp.max_length)
     done = sink.open(info)
@@ -325,15 +361,18 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
 
         bar = tqdm(total=total, unit="doc", desc="annotating", file=sys.stderr,
                    dynamic_ncols=True)
+    stack = ExitStack()
     try:
         records = pending_records(source, done, sink, summary, max_length)
         if nlp is not None:
             batches = _run_in_process(nlp, records, batch_size)
         elif engine == "ray":
-            batches = _run_ray(str(model), records, batch_size, n_process, gpu_id, ray_address)
+            batches = _run_ray(str(model), records, batch_size, n_process, gpu_id, ray_address,
+                               precision)
         else:
-            batches = _run_processes(str(model), records, batch_size, n_process, gpu_id,
-                                     threads)
+            workers_model = stack.enter_context(optimized_folder(model, precision))
+            batches = _run_processes(str(workers_model), records, batch_size, n_process,
+                                     gpu_id, threads)
         handled = 0
         for batch in batches:
             sink.write(batch)
@@ -347,7 +386,21 @@ def annotate(model: ModelLike, source: Iterable[Record], sink: Any, *, batch_siz
         if bar is not None:
             bar.close()
         sink.close()
+        stack.close()
     return summary
+
+
+def _check_precision(precision: Optional[str], gpu_id: int) -> None:
+    if precision is None:
+        return
+    from .inference import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise AnnotateError(f"--precision {precision!r} is not supported; choose one of "
+                            f"{', '.join(PRECISIONS)}")
+    if precision != "fp32" and gpu_id >= 0:
+        raise AnnotateError(f"--precision {precision} runs on CPU; drop --gpu-id or use "
+                            "--precision fp32")
 
 
 def _set_torch_threads(threads: Optional[int]) -> Optional[int]:
@@ -422,6 +475,9 @@ def annotate_cmd(
                                                "cores in one process, cores / n-process "
                                                "in workers)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", help="GPU id; -1 for CPU"),
+    precision: Optional[str] = typer.Option(None, "--precision",
+                                            help="Transformer at fp32, int8, onnx or "
+                                                 "onnx-int8 (CPU; default: as saved)"),
     max_length: int = typer.Option(1_000_000, "--max-length",
                                    help="Skip (and count) texts longer than this"),
     engine: str = typer.Option("local", "--engine", help="local or ray"),
@@ -443,7 +499,7 @@ def annotate_cmd(
         summary = annotate(model, source, sink, batch_size=batch_size, n_process=n_process,
                            gpu_id=gpu_id, max_length=max_length, engine=engine,
                            ray_address=ray_address, progress=True, total=len(source),
-                           threads=threads)
+                           threads=threads, precision=precision)
     except (AnnotateError, MissingExtraError) as err:
         msg.fail("Annotation failed", str(err), exits=1)
         return

@@ -254,6 +254,10 @@ from .abbreviations.cli import evaluate_abbreviations_cmd  # noqa: E402
 
 app.command("evaluate-abbreviations")(evaluate_abbreviations_cmd)
 
+from .inference.packaging import optimize_cmd  # noqa: E402
+
+app.command("optimize")(optimize_cmd)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -12,6 +12,7 @@ is an error naming the extra that provides it, not a bare ``ModuleNotFoundError`
 | ``sql``    | ``annotate`` with a database (SQLite)           | SQLAlchemy                 |
 | ``postgres``| ``annotate`` with PostgreSQL                   | SQLAlchemy, psycopg        |
 | ``ray``    | ``annotate --engine ray``                       | ray[data]                  |
+| ``onnx``   | ``optimize`` / ``--precision`` onnx, onnx-int8  | onnxruntime, onnx          |
 """
 import importlib
 import importlib.util

