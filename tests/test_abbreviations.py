@@ -56,6 +56,9 @@ def pairs(text: str) -> List[Tuple[str, str]]:
     # The part after a one-letter prefix that gave a letter is no unused word.
     ("Men with X-linked adrenomyeloneuropathy (X-AMN) were seen.",
      ("X-AMN", "X-linked adrenomyeloneuropathy")),
+    # A chemical formula's atom counts need no letters of their own.
+    ("Rats given carbon tetrachloride (CCl4) were studied.", ("CCl4", "carbon tetrachloride")),
+    ("A dose of magnesium chloride (MgCl(2)) was given.", ("MgCl(2)", "magnesium chloride")),
 ])
 def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     assert pairs(text) == [expected]
@@ -67,6 +70,7 @@ def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     "The rats (95 %) survived (Fig 2).",
     "The blood pressure (see below) rose.",
     "Injection of thrombin and tranexamic acid (AMCA) stopped it.",
+    "Loss of the retinoblastoma gene (RB1) was seen.",  # a gene's number, no formula
 ])
 def test_non_definitions_are_skipped(text: str) -> None:
     assert pairs(text) == []

@@ -15,6 +15,7 @@ reliable down, each match getting a reliability score in ``[0, 1]``:
 
 Greek letters match their Latin initial (``TNF-α`` = *tumor necrosis factor alpha*).
 """
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -25,6 +26,12 @@ STOPWORDS = frozenset("of the and in with for to on by a an at from or as into t
 #: Reliability of a permuted match (35 of 40 right on the BC5CDR + NCBI Disease pairs).
 PERMUTED = 0.7
 BOUNDARY = frozenset(" -/\t\n([,")
+#: Reliability taken off a match that leaves a formula's atom counts out (CCl4, CaCl(2)).
+FORMULA_PENALTY = 0.1
+_COUNT = re.compile(r"(?<=[A-Za-z])(?:\d+|\(\d+\))$")
+#: A formula of common elements (``CO``, ``CCl``, ``CaCl``), not a gene symbol (``RB``).
+_FORMULA = re.compile(r"^(?:(?:He|Li|Be|Na|Mg|Al|Si|Cl|Ar|Ca|Cr|Mn|Fe|Co|Ni|Cu|Zn|Se|Br|Ag|Sn"
+                      r"|Au|Hg|Pb|H|B|C|N|O|F|P|S|K|I)\d*)+$")
 
 
 @dataclass(frozen=True)
@@ -211,11 +218,28 @@ def _words(lf: str, start: int) -> List[Tuple[int, str]]:
 def best_match(short: str, window: str) -> Optional[Match]:
     """The most reliable long form for ``short`` that ends at the end of ``window``.
 
+    A chemical formula ending in a count (``CO2``, ``CCl4``, ``CaCl(2)``: symbols of common
+    elements), whose characters cannot all be found, is matched without the count
+    (``formula``), a little less reliable: the count is the number of atoms, spelled as a
+    prefix or not at all.
+
     short (str): The short form.
     window (str): The text before the bracket (or the bracket's content).
     RETURNS (Optional[Match]): The match, None if the characters cannot be found.
     """
     lf = normalize(window)
+    found = _best_match(short, lf)
+    count = _COUNT.search(short)
+    if (found is not None or count is None or sum(c.isalpha() for c in short) < 2
+            or not _FORMULA.match(short[:count.start()])):
+        return found
+    stem = _best_match(short[:count.start()], lf)
+    if stem is None:
+        return None
+    return Match(stem.start, "formula", max(0.0, stem.reliability - FORMULA_PENALTY))
+
+
+def _best_match(short: str, lf: str) -> Optional[Match]:
     start = match_initials(short, lf)
     if start is not None:
         return Match(_whole_word(lf, start), "initials", 0.99)
