@@ -11,7 +11,9 @@ reliable down, each match getting a reliability score in ``[0, 1]``:
 - ``permuted``: two or three initials in another order (*myotonic dystrophy* (DM));
 - ``letters``: Schwartz & Hearst's match, and one taking each character at the nearest
   word start that has it, the better scored: by how many characters fall on word starts
-  and how many content words of the long form contribute nothing.
+  and how many content words of the long form contribute nothing;
+- ``formula``: a chemical formula matched without its atom counts (*carbon
+  tetrachloride* (CCl4)).
 
 Greek letters match their Latin initial (``TNF-α`` = *tumor necrosis factor alpha*).
 """
@@ -39,7 +41,7 @@ class Match:
     """A long form found for a short form.
 
     start (int): Offset of the long form in the searched text.
-    strategy (str): ``initials``, ``plural`` or ``letters``.
+    strategy (str): ``initials``, ``plural``, ``permuted``, ``letters`` or ``formula``.
     reliability (float): Estimated precision of the match, 0 to 1.
     """
 
