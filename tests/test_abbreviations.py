@@ -47,6 +47,18 @@ def pairs(text: str) -> List[Tuple[str, str]]:
     ("Of adult muscular dystrophy, myotonic dystrophy (DM).", ("DM", "myotonic dystrophy")),
     ("MDMA (3,4-methylenedioxymethamphetamine, ecstasy) users.",
      ("MDMA", "3,4-methylenedioxymethamphetamine")),
+    # Each character at the nearest word start that has it, not both C in "cancer".
+    ("Kindreds with hereditary nonpolyposis colorectal cancer (HNPCC) were seen.",
+     ("HNPCC", "hereditary nonpolyposis colorectal cancer")),
+    ("A family with benign familial neonatal convulsions syndrome (BFNC) was seen.",
+     ("BFNC", "benign familial neonatal convulsions syndrome")),
+    ("Children with Lesch-Nyhan syndrome (L-N) were seen.", ("L-N", "Lesch-Nyhan syndrome")),
+    # The part after a one-letter prefix that gave a letter is no unused word.
+    ("Men with X-linked adrenomyeloneuropathy (X-AMN) were seen.",
+     ("X-AMN", "X-linked adrenomyeloneuropathy")),
+    # A chemical formula's atom counts need no letters of their own.
+    ("Rats given carbon tetrachloride (CCl4) were studied.", ("CCl4", "carbon tetrachloride")),
+    ("A dose of magnesium chloride (MgCl(2)) was given.", ("MgCl(2)", "magnesium chloride")),
 ])
 def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     assert pairs(text) == [expected]
@@ -58,6 +70,7 @@ def test_hand_checked_definitions(text: str, expected: Tuple[str, str]) -> None:
     "The rats (95 %) survived (Fig 2).",
     "The blood pressure (see below) rose.",
     "Injection of thrombin and tranexamic acid (AMCA) stopped it.",
+    "Loss of the retinoblastoma gene (RB1) was seen.",  # a gene's number, no formula
 ])
 def test_non_definitions_are_skipped(text: str) -> None:
     assert pairs(text) == []
@@ -220,6 +233,44 @@ def test_gold_pairs_from_annotations(pubtator: Path) -> None:
     # A synonym in brackets (Taxol) is no definition.
     assert got == [("NDI", "Nephrogenic diabetes insipidus"), ("Li", "Lithium")]
     assert gold_pairs(raw) == gold
+
+
+def _pubtator(doc_id: str, text: str, mentions: List[Tuple[str, str]]) -> str:
+    """A PubTator document: each mention (text, id) at its first offset after the last."""
+    lines, at = [f"{doc_id}|t|{text}", f"{doc_id}|a|"], 0
+    for mention, concept in mentions:
+        at = text.index(mention, at)
+        lines.append(f"{doc_id}\t{at}\t{at + len(mention)}\t{mention}\tChemical\t{concept}")
+        at += len(mention)
+    return "\n".join(lines) + "\n\n"
+
+
+def test_gold_long_forms_fit_their_short_forms(tmp_path: Path) -> None:
+    path = tmp_path / "fit.PubTator.txt"
+    path.write_text(_pubtator("2", (
+        "Men with X-linked adrenomyeloneuropathy (AMN) and myotonic dystrophy (DM) had "
+        "verapamil-induced vasospasm (VIV) after dexamethasone (dex) or amphetamine sulfate "
+        "(adderall)."), [
+        ("X-linked adrenomyeloneuropathy", "D1"), ("AMN", "D1"),
+        ("myotonic dystrophy", "D2"), ("DM", "D2"), ("vasospasm", "D3"), ("VIV", "D3"),
+        ("dexamethasone", "D4"), ("dex", "D4"),
+        ("amphetamine sulfate", "D5"), ("adderall", "D5")]), encoding="utf8")
+    ((raw, gold),) = load_gold([path])
+    got = [(raw.text[g.short[0]:g.short[1]], raw.text[g.long[0]:g.long[1]]) for g in gold]
+    # A modifier is dropped only where the rest holds the short form (not "myotonic");
+    # a mention that cannot hold its short form gets the words before it; a lowercase
+    # short form is one only if its letters are in the long form (not "adderall").
+    assert got == [("AMN", "adrenomyeloneuropathy"), ("DM", "myotonic dystrophy"),
+                   ("VIV", "verapamil-induced vasospasm"), ("dex", "dexamethasone")]
+
+
+def test_an_unannotated_short_form_is_unjudged(tmp_path: Path) -> None:
+    path = tmp_path / "unjudged.PubTator.txt"
+    path.write_text(_pubtator("3", "Rats got phenobarbital (PB) or lithium (Li) daily.", [
+        ("phenobarbital", "D1"), ("lithium", "D2"), ("Li", "D2")]), encoding="utf8")
+    metrics = evaluate_abbreviations([path])
+    assert (metrics["true_positives"], metrics["false_positives"]) == (1, 0)
+    assert metrics["unjudged"] == 1
 
 
 def test_evaluation_and_command(pubtator: Path, tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 A found definition is correct when its short and long form match a gold pair exactly
 (character offsets). Only found definitions the annotation can judge are scored: those
-whose short form is a gold short form or whose long form is an annotated mention. The
-others are counted as ``unjudged``: ``blood pressure (BP)`` in a corpus that annotates
-chemicals and diseases, or ``heparin-induced thrombocytopenia (HIT)`` where only
-*thrombocytopenia* is annotated. ``same_end`` also accepts a long form that ends where the
-gold one does but starts elsewhere: the corpora annotate modifiers that give the short
-form no letter (*X-linked* adrenoleukodystrophy (ALD)).
+whose short form is a gold short form, or whose short form and long form are both
+annotated mentions, the long form with a concept id. The others are counted as
+``unjudged``: ``blood pressure (BP)`` in a corpus that annotates chemicals and diseases,
+``heparin-induced thrombocytopenia (HIT)`` where only *thrombocytopenia* is annotated, or
+``phenobarbital (PB)`` where the short form was left unannotated. ``same_end`` also
+accepts a long form that ends where the gold one does but starts elsewhere.
 """
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
@@ -20,10 +20,13 @@ from .gold import GoldPair, load_gold
 
 def _judged(raw: RawDocument, found: Definition, gold_shorts: Set[Tuple[int, int]]) -> bool:
     """Whether the annotation states this definition right or wrong: its short form is a
-    gold short form, or its long form is an annotated mention."""
+    gold short form, or both forms are annotated mentions and the long form has a concept
+    id (a short form left unannotated, or mentions without ids, say nothing)."""
     if found.short in gold_shorts:
         return True
-    return any((m.start, m.end) == found.long for m in raw.mentions)
+    spans = {(m.start, m.end) for m in raw.mentions}
+    return found.short in spans and any((m.start, m.end) == found.long and m.ids
+                                        for m in raw.mentions)
 
 
 def _example(raw: RawDocument, short: Tuple[int, int], long: Tuple[int, int]) -> str:

@@ -9,11 +9,15 @@ reliable down, each match getting a reliability score in ``[0, 1]``:
   diabetes insipidus*), words split at spaces, hyphens and slashes;
 - ``plural``: the same for a short form with a plural ``s`` (``NSAIDs``);
 - ``permuted``: two or three initials in another order (*myotonic dystrophy* (DM));
-- ``letters``: Schwartz & Hearst's match, scored by how many characters fall on word
-  starts and how many content words of the long form contribute nothing.
+- ``letters``: Schwartz & Hearst's match, and one taking each character at the nearest
+  word start that has it, the better scored: by how many characters fall on word starts
+  and how many content words of the long form contribute nothing;
+- ``formula``: a chemical formula matched without its atom counts (*carbon
+  tetrachloride* (CCl4)).
 
 Greek letters match their Latin initial (``TNF-α`` = *tumor necrosis factor alpha*).
 """
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
@@ -24,6 +28,12 @@ STOPWORDS = frozenset("of the and in with for to on by a an at from or as into t
 #: Reliability of a permuted match (35 of 40 right on the BC5CDR + NCBI Disease pairs).
 PERMUTED = 0.7
 BOUNDARY = frozenset(" -/\t\n([,")
+#: Reliability taken off a match that leaves a formula's atom counts out (CCl4, CaCl(2)).
+FORMULA_PENALTY = 0.1
+_COUNT = re.compile(r"(?<=[A-Za-z])(?:\d+|\(\d+\))$")
+#: A formula of common elements (``CO``, ``CCl``, ``CaCl``), not a gene symbol (``RB``).
+_FORMULA = re.compile(r"^(?:(?:He|Li|Be|Na|Mg|Al|Si|Cl|Ar|Ca|Cr|Mn|Fe|Co|Ni|Cu|Zn|Se|Br|Ag|Sn"
+                      r"|Au|Hg|Pb|H|B|C|N|O|F|P|S|K|I)\d*)+$")
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ class Match:
     """A long form found for a short form.
 
     start (int): Offset of the long form in the searched text.
-    strategy (str): ``initials``, ``plural`` or ``letters``.
+    strategy (str): ``initials``, ``plural``, ``permuted``, ``letters`` or ``formula``.
     reliability (float): Estimated precision of the match, 0 to 1.
     """
 
@@ -96,9 +106,23 @@ def _stopword_at(lf: str, i: int) -> bool:
     return lf[i:end] in STOPWORDS
 
 
-def match_letters(short: str, lf: str) -> Optional[Tuple[int, List[int]]]:
+def _at_word_start(lf: str, c: str, i: int) -> int:
+    """Offset of the nearest ``c`` at a word start at or before ``i``, -1 if none."""
+    i = lf.rfind(c, 0, i + 1)
+    while i >= 0 and not _word_start(lf, i):
+        i = lf.rfind(c, 0, i)
+    return i
+
+
+def match_letters(short: str, lf: str, *, word_starts: bool = False
+                  ) -> Optional[Tuple[int, List[int]]]:
     """Schwartz & Hearst's match on normalized text: start of the long form and the offset
-    each short-form character matched (right to left)."""
+    each short-form character matched (right to left), the first one at a word start.
+
+    word_starts (bool): Take each character at the nearest word start that has it, inside
+        a word only where no word start is left: *hereditary nonpolyposis colorectal
+        cancer* (HNPCC) rather than both ``C`` in *cancer*.
+    """
     chars = _chars(short)
     if not chars:
         return None
@@ -106,12 +130,13 @@ def match_letters(short: str, lf: str) -> Optional[Tuple[int, List[int]]]:
     i = len(lf) - 1
     for k in range(len(chars) - 1, -1, -1):
         c = chars[k]
-        while i >= 0 and (lf[i] != c or (k == 0 and not _word_start(lf, i))):
-            i -= 1
-        if i < 0:
+        j = _at_word_start(lf, c, i) if word_starts or k == 0 else lf.rfind(c, 0, i + 1)
+        if j < 0 and k > 0:
+            j = lf.rfind(c, 0, i + 1)
+        if j < 0:
             return None
-        hits.append(i)
-        i -= 1
+        hits.append(j)
+        i = j - 1
     return _whole_word(lf, hits[-1]), hits
 
 
@@ -165,9 +190,12 @@ def _letters_reliability(short: str, lf: str, start: int, hits: List[int]) -> fl
     share = at_starts / len(hits)
     unused = 0
     words = _words(lf, start)
+    previous = (-1, "")
     for word_start, word in words:
-        if word in STOPWORDS or not any(c.isalpha() for c in word):
-            continue
+        prefix = previous[0] in hit_set and len(previous[1]) == 1 and lf[word_start - 1] == "-"
+        previous = (word_start, word)
+        if word in STOPWORDS or not any(c.isalpha() for c in word) or prefix:
+            continue  # *X-linked*: the part after a one-letter prefix that gave a letter
         if any(i in hit_set for i in range(word_start, word_start + len(word))):
             continue
         unused += 1
@@ -192,11 +220,28 @@ def _words(lf: str, start: int) -> List[Tuple[int, str]]:
 def best_match(short: str, window: str) -> Optional[Match]:
     """The most reliable long form for ``short`` that ends at the end of ``window``.
 
+    A chemical formula ending in a count (``CO2``, ``CCl4``, ``CaCl(2)``: symbols of common
+    elements), whose characters cannot all be found, is matched without the count
+    (``formula``), a little less reliable: the count is the number of atoms, spelled as a
+    prefix or not at all.
+
     short (str): The short form.
     window (str): The text before the bracket (or the bracket's content).
     RETURNS (Optional[Match]): The match, None if the characters cannot be found.
     """
     lf = normalize(window)
+    found = _best_match(short, lf)
+    count = _COUNT.search(short)
+    if (found is not None or count is None or sum(c.isalpha() for c in short) < 2
+            or not _FORMULA.match(short[:count.start()])):
+        return found
+    stem = _best_match(short[:count.start()], lf)
+    if stem is None:
+        return None
+    return Match(stem.start, "formula", max(0.0, stem.reliability - FORMULA_PENALTY))
+
+
+def _best_match(short: str, lf: str) -> Optional[Match]:
     start = match_initials(short, lf)
     if start is not None:
         return Match(_whole_word(lf, start), "initials", 0.99)
@@ -204,10 +249,15 @@ def best_match(short: str, window: str) -> Optional[Match]:
         start = match_initials(short[:-1], lf)
         if start is not None:
             return Match(_whole_word(lf, start), "plural", 0.97)
-    letters = match_letters(short, lf)
     found = None
+    letters = match_letters(short, lf)
     if letters is not None:
         found = Match(letters[0], "letters", _letters_reliability(short, lf, *letters))
+        starts = match_letters(short, lf, word_starts=True) if found.reliability < 0.6 else None
+        if starts is not None and starts[1] != letters[1]:
+            score = _letters_reliability(short, lf, *starts)
+            if score > found.reliability:
+                found = Match(starts[0], "letters", score)
     permuted = match_permuted(short, lf)
     if permuted is not None and (found is None or found.reliability < PERMUTED):
         return Match(permuted, "permuted", PERMUTED)
