@@ -289,3 +289,36 @@ def test_coordination_split_and_linked(linker_nlp: Language) -> None:
     assert split_coordination("delirium") == []
     doc = link(linker_nlp, "breast and ovarian neoplasms", [(0, 28, "DISEASE")])
     assert ids_of(doc) == [("MESH:D001943", "MESH:D010051")]
+
+
+def test_token_key_order_stems_and_heads() -> None:
+    from spacy_biobert.linking.normalize import token_key
+
+    assert token_key("neoplasms pancreatic") == token_key("pancreatic tumours")
+    assert token_key("prostatic neoplasms") == token_key("prostate cancer")
+    assert token_key("kidney diseases") == token_key("kidney disorder") == "kidney"
+    assert token_key("cancer of the breast") == token_key("breast neoplasms")
+    assert token_key("syndrome") == "syndrom"  # a lone generic head is kept
+
+
+def test_word_order_and_head_variants_linked(linker_nlp: Language) -> None:
+    text = "tumours of the breast and psychotic illness"
+    doc = link(linker_nlp, text, [(0, 21, "DISEASE"), (26, len(text), "DISEASE")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D001943", "MESH:D011618"]
+    assert doc.ents[0]._.kb_candidates[0][1] < 1.0 + 0.5 + 0.2  # below an exact hit
+
+
+def test_salt_words_and_british_sulphate(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.normalize import american, without_salt
+
+    assert without_salt("metformin hydrochloride") == "metformin"
+    assert without_salt("sodium") == "sodium"
+    assert american("pregnenolone sulphate") == "pregnenolone sulfate"
+    doc = link(linker_nlp, "famotidine hydrochloride", [(0, 24, "CHEMICAL")])
+    assert doc.ents[0].kb_id_ == "MESH:D015738"
+
+
+def test_token_index_saved_with_the_kb(kb: LinkingKB) -> None:
+    again = LinkingKB.from_bytes(kb.to_bytes())
+    assert again.token_aliases("DISEASE", "tumors breast") == kb.token_aliases(
+        "DISEASE", "tumors breast") != []

@@ -11,7 +11,10 @@ from typing import Dict, List, Tuple
 
 from ..labels import DISEASE
 from .kb import LinkingKB
-from .normalize import american, singular
+from .normalize import american, singular, without_salt
+
+#: Similarity of an alias reached by word order, stems or salt words, not the text.
+TOKEN_SIMILARITY = 0.95
 
 Ranked = List[Tuple[str, float]]
 
@@ -34,6 +37,19 @@ def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
     for cid in concepts:
         _add(scores, cid, similarity + name_weight)
     return bool(prior or concepts)
+
+
+def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, float],
+                   scores: Dict[str, float]) -> bool:
+    """Score the aliases equal to ``key`` up to word order, stems and generic heads
+    (:func:`~.normalize.token_key`), or to ``key`` without its salt words."""
+    found = False
+    for alias in kb.token_aliases(label, key):
+        found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
+    bare = without_salt(key)
+    if bare != key:
+        found = _score_alias(kb, label, bare, TOKEN_SIMILARITY, weights, scores) or found
+    return found
 
 
 def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
@@ -61,6 +77,8 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
     exact = False
     for variant in dict.fromkeys((key, singular(key), american(key))):
         exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
+    if not exact:
+        exact = _score_reduced(kb, label, key, weights, scores)
     if not exact and label in kb.ngrams:
         for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
             if similarity >= min_similarity:
