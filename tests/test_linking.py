@@ -322,3 +322,33 @@ def test_token_index_saved_with_the_kb(kb: LinkingKB) -> None:
     again = LinkingKB.from_bytes(kb.to_bytes())
     assert again.token_aliases("DISEASE", "tumors breast") == kb.token_aliases(
         "DISEASE", "tumors breast") != []
+
+
+def _tiny_kb(*concepts: Tuple[str, str, List[str]]) -> LinkingKB:
+    from spacy_biobert.linking.vocab import Concept
+
+    small = LinkingKB()
+    for cid, name, synonyms in concepts:
+        small.add_concept(Concept(cid, "DISEASE", name, synonyms))
+    small.add_training({})
+    small.build_index()
+    return small
+
+
+def test_ngram_neighbour_weights_scale_with_similarity() -> None:
+    from spacy_biobert.linking.ranking import rank
+
+    small = _tiny_kb(("MESH:D003693", "Delirium", []))
+    (_, cosine), = small.ngrams["DISEASE"].nearest("delirum", 1)
+    (_, score), = rank(small, "DISEASE", "delirum", name_weight=0.2)
+    assert score == pytest.approx(cosine * (1 + 0.2))
+
+
+def test_preferred_name_breaks_an_alias_tie() -> None:
+    from spacy_biobert.linking.ranking import rank
+
+    small = _tiny_kb(("MESH:D009224", "Myotonia Congenita", ["dominant myotonia congenita"]),
+                     ("OMIM:160800", "MYOTONIA CONGENITA, DOMINANT",
+                      ["dominant myotonia congenita"]))
+    ranked = rank(small, "DISEASE", "dominant myotonia congenita")
+    assert [ids for ids, _ in ranked] == ["OMIM:160800", "MESH:D009224"]
