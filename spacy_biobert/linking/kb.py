@@ -37,6 +37,7 @@ class LinkingKB:
         self.priors: Dict[str, Dict[str, Dict[str, int]]] = {}
         self.ngrams: Dict[str, NgramIndex] = {}
         self.tokens: Dict[str, Dict[str, List[str]]] = {}
+        self._name_keys: Dict[str, str] = {}  # filled on lookup
         self.report: Dict[str, object] = {}
 
     # building -------------------------------------------------------------------
@@ -95,6 +96,14 @@ class LinkingKB:
         """Preferred name of a concept id, None if the KB does not know it."""
         idx = self.index_of.get(self.canonical(cid))
         return self.names[idx] if idx is not None else None
+
+    def name_key(self, cid: str) -> str:
+        """The :func:`~.normalize.token_key` of a concept's preferred name ("" if unknown)."""
+        found = self._name_keys.get(cid)
+        if found is None:
+            name = self.name_of(cid)
+            found = self._name_keys[cid] = token_key(normalize(name)) if name else ""
+        return found
 
     def concepts_for(self, label: str, key: str) -> List[str]:
         """Concept ids whose alias is exactly ``key``."""

@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 
 from ..labels import DISEASE
 from .kb import LinkingKB
-from .normalize import american, normalize, singular, token_key, without_salt
+from .normalize import american, singular, token_key, without_salt
 
 #: Similarity of an alias reached by word order, stems or salt words, not the text.
 TOKEN_SIMILARITY = 0.95
@@ -103,8 +103,7 @@ def _prefer_named(kb: LinkingKB, key: str, scores: Dict[str, float]) -> None:
     token key of ``key``."""
     wanted = token_key(key)
     for ids in scores:
-        name = None if "|" in ids else kb.name_of(ids)
-        if name and token_key(normalize(name)) == wanted:
+        if "|" not in ids and kb.name_key(ids) == wanted:
             scores[ids] += PREFERRED_NAME_BONUS
 
 
