@@ -352,3 +352,12 @@ def test_preferred_name_breaks_an_alias_tie() -> None:
                       ["dominant myotonia congenita"]))
     ranked = rank(small, "DISEASE", "dominant myotonia congenita")
     assert [ids for ids, _ in ranked] == ["OMIM:160800", "MESH:D009224"]
+
+
+def test_undefined_short_form_linked_as_a_matching_entity(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.definitions import _looks_short
+
+    text = "Famotidine was given. FMT was stopped."
+    doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (22, 25, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738", "MESH:D015738"]
+    assert _looks_short("PGs") and not _looks_short("Iron") and not _looks_short("P")

@@ -140,7 +140,9 @@ class EntityLinker:
         targets = [e for e in doc.ents if e.label_ in self.cfg["labels"]]
         if not targets:
             return doc
-        defined = defined_short_forms(doc, targets) if self.cfg["short_forms"] else {}
+        kb = self._kb()
+        defined = (defined_short_forms(doc, targets, lambda lab, key: has_alias(kb, lab, key))
+                   if self.cfg["short_forms"] else {})
         ranked = {(e.start, e.end): self.rank_span(e, defined) for e in targets}
         if self.cfg["one_sense_per_doc"]:
             ranked = _one_sense(targets, ranked)
