@@ -182,7 +182,7 @@ def test_every_sink_holds_linked_ids_and_names(tmp_path: Path, linked_nlp: Langu
     annotate(linked_nlp, open_source(spec), open_sink(str(out)))
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     got = [(e["text"], e["kb_id"], e["kb_name"], e["kb_score"]) for e in rows["a"]["entities"]]
-    assert got == [("Lithium", "MESH:D008094", "Lithium", pytest.approx(1.2)),
+    assert got == [("Lithium", "MESH:D008094", "Lithium", pytest.approx(1.25)),
                    ("seizures", None, None, None)]
     db = tmp_path / "out.db"
     annotate(linked_nlp, open_source(spec), open_sink(f"sqlite:///{db}"))

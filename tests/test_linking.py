@@ -289,3 +289,75 @@ def test_coordination_split_and_linked(linker_nlp: Language) -> None:
     assert split_coordination("delirium") == []
     doc = link(linker_nlp, "breast and ovarian neoplasms", [(0, 28, "DISEASE")])
     assert ids_of(doc) == [("MESH:D001943", "MESH:D010051")]
+
+
+def test_token_key_order_stems_and_heads() -> None:
+    from spacy_biobert.linking.normalize import token_key
+
+    assert token_key("neoplasms pancreatic") == token_key("pancreatic tumours")
+    assert token_key("prostatic neoplasms") == token_key("prostate cancer")
+    assert token_key("kidney diseases") == token_key("kidney disorder") == "kidney"
+    assert token_key("cancer of the breast") == token_key("breast neoplasms")
+    assert token_key("syndrome") == "syndrom"  # a lone generic head is kept
+
+
+def test_word_order_and_head_variants_linked(linker_nlp: Language) -> None:
+    text = "tumours of the breast and psychotic illness"
+    doc = link(linker_nlp, text, [(0, 21, "DISEASE"), (26, len(text), "DISEASE")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D001943", "MESH:D011618"]
+    assert doc.ents[0]._.kb_candidates[0][1] < 1.0 + 0.5 + 0.2  # below an exact hit
+
+
+def test_salt_words_and_british_sulphate(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.normalize import american, without_salt
+
+    assert without_salt("metformin hydrochloride") == "metformin"
+    assert without_salt("sodium") == "sodium"
+    assert american("pregnenolone sulphate") == "pregnenolone sulfate"
+    doc = link(linker_nlp, "famotidine hydrochloride", [(0, 24, "CHEMICAL")])
+    assert doc.ents[0].kb_id_ == "MESH:D015738"
+
+
+def test_token_index_saved_with_the_kb(kb: LinkingKB) -> None:
+    again = LinkingKB.from_bytes(kb.to_bytes())
+    assert again.token_aliases("DISEASE", "tumors breast") == kb.token_aliases(
+        "DISEASE", "tumors breast") != []
+
+
+def _tiny_kb(*concepts: Tuple[str, str, List[str]]) -> LinkingKB:
+    from spacy_biobert.linking.vocab import Concept
+
+    small = LinkingKB()
+    for cid, name, synonyms in concepts:
+        small.add_concept(Concept(cid, "DISEASE", name, synonyms))
+    small.add_training({})
+    small.build_index()
+    return small
+
+
+def test_ngram_neighbour_weights_scale_with_similarity() -> None:
+    from spacy_biobert.linking.ranking import rank
+
+    small = _tiny_kb(("MESH:D003693", "Delirium", []))
+    (_, cosine), = small.ngrams["DISEASE"].nearest("delirum", 1)
+    (_, score), = rank(small, "DISEASE", "delirum", name_weight=0.2)
+    assert score == pytest.approx(cosine * (1 + 0.2))
+
+
+def test_preferred_name_breaks_an_alias_tie() -> None:
+    from spacy_biobert.linking.ranking import rank
+
+    small = _tiny_kb(("MESH:D009224", "Myotonia Congenita", ["dominant myotonia congenita"]),
+                     ("OMIM:160800", "MYOTONIA CONGENITA, DOMINANT",
+                      ["dominant myotonia congenita"]))
+    ranked = rank(small, "DISEASE", "dominant myotonia congenita")
+    assert [ids for ids, _ in ranked] == ["OMIM:160800", "MESH:D009224"]
+
+
+def test_undefined_short_form_linked_as_a_matching_entity(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.definitions import _looks_short
+
+    text = "Famotidine was given. FMT was stopped."
+    doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (22, 25, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738", "MESH:D015738"]
+    assert _looks_short("PGs") and not _looks_short("Iron") and not _looks_short("P")

@@ -33,7 +33,7 @@ class EntityLinker:
     """Link entities to a :class:`~.kb.LinkingKB` (see module docs)."""
 
     def __init__(self, nlp: Language, name: str = "entity_linker", *,
-                 labels: Iterable[str] = ("CHEMICAL", "DISEASE"), threshold: float = 0.7,
+                 labels: Iterable[str] = ("CHEMICAL", "DISEASE"), threshold: float = 0.6,
                  prior_weight: float = 0.5, name_weight: float = 0.2, top_k: int = 5,
                  ngram_k: int = 10, one_sense_per_doc: bool = True, short_forms: bool = True,
                  composites: bool = True, kb_path: Optional[str] = None) -> None:
@@ -140,7 +140,9 @@ class EntityLinker:
         targets = [e for e in doc.ents if e.label_ in self.cfg["labels"]]
         if not targets:
             return doc
-        defined = defined_short_forms(doc, targets) if self.cfg["short_forms"] else {}
+        kb = self._kb()
+        defined = (defined_short_forms(doc, targets, lambda lab, key: has_alias(kb, lab, key))
+                   if self.cfg["short_forms"] else {})
         ranked = {(e.start, e.end): self.rank_span(e, defined) for e in targets}
         if self.cfg["one_sense_per_doc"]:
             ranked = _one_sense(targets, ranked)
@@ -217,7 +219,7 @@ def _one_sense(targets: List[Span], ranked: Dict[Tuple[int, int], Ranked]
 @Language.factory(
     "biobert_entity_linker",
     assigns=["token.ent_kb_id", "span._.kb_ids", "span._.kb_candidates", "span._.kb_name"],
-    default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.7,
+    default_config={"labels": ["CHEMICAL", "DISEASE"], "threshold": 0.6,
                     "prior_weight": 0.5, "name_weight": 0.2, "top_k": 5, "ngram_k": 10,
                     "one_sense_per_doc": True, "short_forms": True, "composites": True,
                     "kb_path": None},

@@ -11,13 +11,17 @@ Ab3P-style strategies, :mod:`spacy_biobert.abbreviations`):
    ``biobert_abbreviation_detector`` ran (``doc.user_data["spacy_biobert.abbreviations"]``),
    else :func:`detect` run here; their long forms need not be entities.
 
+3. a short form the document never defines and the KB does not know (``PB`` with
+   ``phenobarbital`` elsewhere): the first longer entity of its label whose whole text
+   the detector's matching accepts for it, with at least the detector's reliability.
+
 So a pipeline links short forms the same way with the detector or without it.
 """
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 from spacy.tokens import Doc, Span
 
-from ..abbreviations.detector import detect
+from ..abbreviations.detector import DEFAULT_MIN_RELIABILITY, detect
 from ..abbreviations.matching import best_match
 from ..abbreviations.storage import ABBREVIATIONS_KEY, abbreviation_pairs
 from .normalize import normalize
@@ -38,11 +42,41 @@ def _entity_pairs(ents: List[Span]) -> Dict[str, str]:
     return found
 
 
-def defined_short_forms(doc: Doc, ents: List[Span]) -> Dict[str, str]:
+def _looks_short(text: str) -> bool:
+    """One token of at most 8 characters with a capital after the first character
+    (``PB``, ``PGs``; not ``Iron`` at the start of a sentence)."""
+    return " " not in text and 2 <= len(text) <= 8 and any(c.isupper() for c in text[1:])
+
+
+def _implied_pairs(ents: List[Span], found: Dict[str, str],
+                   known: Callable[[str, str], bool]) -> Dict[str, str]:
+    """Short-form entities with no definition -> the first longer entity of their label
+    that the abbreviation matching accepts as their whole long form."""
+    implied: Dict[str, str] = {}
+    for short in ents:
+        key = normalize(short.text)
+        if (key in found or key in implied or not _looks_short(short.text)
+                or known(short.label_, key)):
+            continue
+        for long in ents:
+            if long.label_ != short.label_ or len(long.text) <= len(short.text) + 2:
+                continue
+            match = best_match(short.text, long.text)
+            if (match is not None and match.start == 0
+                    and match.reliability >= DEFAULT_MIN_RELIABILITY):
+                implied[key] = long.text
+                break
+    return implied
+
+
+def defined_short_forms(doc: Doc, ents: List[Span],
+                        known: Optional[Callable[[str, str], bool]] = None) -> Dict[str, str]:
     """Normalized short form -> long-form text (see module docs).
 
     doc (Doc): The document.
     ents (List[Span]): Its entities to link, in order.
+    known (Optional[Callable[[str, str], bool]]): Whether (label, key) is a KB alias;
+        None leaves out the long forms of undefined short forms (step 3).
     RETURNS (Dict[str, str]): The first long form of each short form, entity pairs first.
     """
     found = _entity_pairs(ents)
@@ -52,4 +86,6 @@ def defined_short_forms(doc: Doc, ents: List[Span]) -> Dict[str, str]:
         pairs = [(a.short, a.long) for a in detect(doc)]
     for short, long in pairs:
         found.setdefault(normalize(short.text), long.text)
+    if known is not None:
+        found.update(_implied_pairs(ents, found, known))
     return found

@@ -11,12 +11,16 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import srsly
 
+from ..labels import DISEASE
 from .candidates import NgramIndex
-from .normalize import normalize, singular
+from .normalize import normalize, singular, token_key
 from .vocab import Concept, PathLike, VocabError
 
 FORMAT = "spacy-biobert-linking-kb"
 FORMAT_VERSION = 1
+#: Labels with a word-order-free token index (diseases: "pancreatic tumors" is
+#: "Neoplasms, Pancreatic"); systematic chemical names gain little from it.
+TOKEN_LABELS = (DISEASE,)
 
 
 class LinkingKB:
@@ -32,6 +36,8 @@ class LinkingKB:
         self.aliases: Dict[str, Dict[str, List[int]]] = {}
         self.priors: Dict[str, Dict[str, Dict[str, int]]] = {}
         self.ngrams: Dict[str, NgramIndex] = {}
+        self.tokens: Dict[str, Dict[str, List[str]]] = {}
+        self._name_keys: Dict[str, str] = {}  # filled on lookup
         self.report: Dict[str, object] = {}
 
     # building -------------------------------------------------------------------
@@ -76,6 +82,8 @@ class LinkingKB:
         for label in set(self.aliases) | set(self.priors):
             keys = set(self.aliases.get(label, {})) | set(self.priors.get(label, {}))
             self.ngrams[label] = NgramIndex.build(sorted(keys), max_key_length)
+            if label in TOKEN_LABELS:
+                self.tokens[label] = _token_table(keys)
         self.report["concepts"] = len(self.ids)
         self.report["aliases"] = {lab: len(t) for lab, t in self.aliases.items()}
 
@@ -89,9 +97,25 @@ class LinkingKB:
         idx = self.index_of.get(self.canonical(cid))
         return self.names[idx] if idx is not None else None
 
+    def name_key(self, cid: str) -> str:
+        """The :func:`~.normalize.token_key` of a concept's preferred name ("" if unknown)."""
+        found = self._name_keys.get(cid)
+        if found is None:
+            name = self.name_of(cid)
+            found = self._name_keys[cid] = token_key(normalize(name)) if name else ""
+        return found
+
     def concepts_for(self, label: str, key: str) -> List[str]:
         """Concept ids whose alias is exactly ``key``."""
         return [self.ids[i] for i in self.aliases.get(label, {}).get(key, ())]
+
+    def token_aliases(self, label: str, key: str) -> List[str]:
+        """Alias keys with the same :func:`~.normalize.token_key` as ``key`` (other
+        than ``key`` itself)."""
+        table = self.tokens.get(label)
+        if not table:
+            return []
+        return [k for k in table.get(token_key(key), ()) if k != key]
 
     def prior_for(self, label: str, key: str) -> Dict[str, int]:
         """Training counts of each id string for a mention key (empty if unseen)."""
@@ -107,7 +131,8 @@ class LinkingKB:
         """The KB file's content: header line + msgpack body."""
         body = {"ids": self.ids, "names": self.names, "labels": self.labels,
                 "alt_ids": self.alt_ids, "aliases": self.aliases, "priors": self.priors,
-                "ngrams": {lab: ix.to_dict() for lab, ix in self.ngrams.items()}}
+                "ngrams": {lab: ix.to_dict() for lab, ix in self.ngrams.items()},
+                "tokens": self.tokens}
         data = srsly.msgpack_dumps(body)
         header = dict(self.header(), body_bytes=len(data))
         return json.dumps(header).encode("utf8") + b"\n" + data
@@ -141,8 +166,19 @@ class LinkingKB:
         kb.ids, kb.names, kb.labels = body["ids"], body["names"], body["labels"]
         kb.index_of = {cid: i for i, cid in enumerate(kb.ids)}
         kb.alt_ids, kb.aliases, kb.priors = body["alt_ids"], body["aliases"], body["priors"]
+        kb.tokens = body.get("tokens", {})
         kb.ngrams = {lab: NgramIndex.from_dict(d) for lab, d in body["ngrams"].items()}
         return kb
+
+
+def _token_table(keys: Iterable[str]) -> Dict[str, List[str]]:
+    """Token key -> the alias keys that have it."""
+    table: Dict[str, List[str]] = {}
+    for key in sorted(keys):
+        tkey = token_key(key)
+        if tkey:
+            table.setdefault(tkey, []).append(key)
+    return table
 
 
 def read_header(path: PathLike) -> Dict[str, Any]:

@@ -21,7 +21,8 @@ _SPACES = re.compile(r"\s+")
 _BRITISH = [(re.compile(p), r) for p, r in (
     (r"aemi", "emi"), (r"\boe(?=[ds])", "e"), (r"haem", "hem"),
     (r"\b(tum|col|behavi)our", r"\1or"),
-    (r"ae(?=mia|mat|mor|stet|sthe)", "e"), (r"oea\b", "ea"), (r"isation", "ization"))]
+    (r"ae(?=mia|mat|mor|stet|sthe)", "e"), (r"oea\b", "ea"), (r"isation", "ization"),
+    (r"sulph", "sulf"))]
 
 
 def normalize(text: str) -> str:
@@ -50,3 +51,56 @@ def american(key: str) -> str:
     for pattern, repl in _BRITISH:
         key = pattern.sub(repl, key)
     return key
+
+
+#: Words that carry no concept in a disease or chemical name ("cancer of the breast").
+STOP_WORDS = frozenset({"of", "the", "in", "a", "an", "with", "to", "for", "on", "by"})
+#: Head nouns MeSH files under one concept: "tumors", "cancer" and "neoplasms".
+HEAD_SYNONYMS: Dict[str, str] = {"tumor": "neoplasm", "cancer": "neoplasm",
+                                 "neoplasia": "neoplasm", "neoplastic": "neoplasm"}
+#: Generic heads dropped from a name of two or more words ("kidney disease" -> "kidney").
+GENERIC_HEADS = frozenset({"disease", "disorder", "syndrome", "illness", "condition"})
+_SUFFIXES = ("ies", "es", "s", "ic", "al", "e")
+
+
+def stem(word: str) -> str:
+    """A light stem: American spelling, head synonyms, then one plural or adjective
+    suffix off (``tumours`` -> ``neoplasm``, ``prostatic``/``prostate`` -> ``prostat``)."""
+    word = american(word)
+    word = HEAD_SYNONYMS.get(singular(word), word)
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+_GENERIC_STEMS = frozenset(stem(g) for g in GENERIC_HEADS)
+
+
+def token_key(key: str) -> str:
+    """Word-order-free key of a normalized key: stop words and generic heads out, words
+    stemmed and sorted (``neoplasms pancreatic`` and ``pancreatic tumors`` meet).
+
+    key (str): A normalized key (:func:`normalize`).
+    RETURNS (str): The token key ("" when nothing is left).
+    """
+    words = [w for w in key.split() if w not in STOP_WORDS]
+    stems = {stem(w) for w in words}
+    reduced = stems - _GENERIC_STEMS
+    return " ".join(sorted(reduced or stems))
+
+
+#: Counter-ions and salt forms: a drug's salt is indexed under the drug itself.
+SALT_WORDS = frozenset({
+    "hydrochloride", "hcl", "dihydrochloride", "hydrobromide", "sodium", "potassium",
+    "calcium", "magnesium", "sulfate", "sulphate", "isethionate", "fumarate", "maleate",
+    "mesylate", "citrate", "tartrate", "bitartrate", "acetate", "phosphate", "succinate",
+    "besylate", "tosylate", "bromide", "chloride", "nitrate", "lactate", "gluconate",
+    "monohydrate", "dihydrate", "anhydrous", "disodium"})
+
+
+def without_salt(key: str) -> str:
+    """A normalized key without its salt words (``metformin hydrochloride`` ->
+    ``metformin``); the key itself when it is all salt words or has none."""
+    words = [w for w in key.split() if w not in SALT_WORDS]
+    return " ".join(words) if words else key

@@ -1,17 +1,27 @@
 """Ranking a mention's candidates: string similarity plus the training prior.
 
 ``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
-name]``, where similarity is 1 for an exact normalized alias and the n-gram cosine
-otherwise, ``P(ids | alias)`` is the share of the alias's training mentions annotated
-with those ids (0 for an alias never seen in training), and the last term rewards a
+name]``, where similarity is 1 for an exact normalized alias, 0.95 for an alias with
+the same words up to order, stems and generic heads (or without salt words), and the
+n-gram cosine otherwise (which then also scales the two weights), ``P(ids | alias)``
+is the share of the alias's training mentions annotated with those ids (0 for an
+alias never seen in training), and the last term rewards a
 concept whose own vocabulary names include the alias: training annotations of one
-surface form disagree across corpora, and the vocabulary breaks the tie.
+surface form disagree across corpora, and the vocabulary breaks the tie. A concept
+whose preferred name has the mention's words gets a small bonus on top.
 """
 from typing import Dict, List, Tuple
 
 from ..labels import DISEASE
 from .kb import LinkingKB
-from .normalize import american, singular
+from .normalize import american, singular, token_key, without_salt
+
+#: Similarity of an alias reached by word order, stems or salt words, not the text.
+TOKEN_SIMILARITY = 0.95
+#: Bonus of a concept whose preferred name has the mention's token key: of the
+#: concepts an alias names, the one the alias describes best ("autosomal dominant
+#: myotonia congenita" is the OMIM entry of that name, not the umbrella descriptor).
+PREFERRED_NAME_BONUS = 0.05
 
 Ranked = List[Tuple[str, float]]
 
@@ -23,8 +33,12 @@ def _add(scores: Dict[str, float], ids: str, value: float) -> None:
 
 def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
                  weights: Tuple[float, float], scores: Dict[str, float]) -> bool:
-    """Score the concepts of one alias key; True when it had any."""
+    """Score the concepts of one alias key; True when it had any. The prior and the
+    name bonus of an inexact alias (an n-gram neighbour) count in proportion to its
+    similarity, so a far neighbour seen in training does not beat a near one."""
     prior_weight, name_weight = weights
+    if similarity < TOKEN_SIMILARITY:
+        prior_weight, name_weight = prior_weight * similarity, name_weight * similarity
     prior = kb.prior_for(label, key)
     total = sum(prior.values())
     concepts = kb.concepts_for(label, key)
@@ -34,6 +48,19 @@ def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
     for cid in concepts:
         _add(scores, cid, similarity + name_weight)
     return bool(prior or concepts)
+
+
+def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, float],
+                   scores: Dict[str, float]) -> bool:
+    """Score the aliases equal to ``key`` up to word order, stems and generic heads
+    (:func:`~.normalize.token_key`), or to ``key`` without its salt words."""
+    found = False
+    for alias in kb.token_aliases(label, key):
+        found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
+    bare = without_salt(key)
+    if bare != key:
+        found = _score_alias(kb, label, bare, TOKEN_SIMILARITY, weights, scores) or found
+    return found
 
 
 def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
@@ -61,11 +88,23 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
     exact = False
     for variant in dict.fromkeys((key, singular(key), american(key))):
         exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
+    if not exact:
+        exact = _score_reduced(kb, label, key, weights, scores)
     if not exact and label in kb.ngrams:
         for alias, similarity in kb.ngrams[label].nearest(key, ngram_k):
             if similarity >= min_similarity:
                 _score_alias(kb, label, alias, similarity, weights, scores)
+    _prefer_named(kb, key, scores)
     return sorted(scores.items(), key=lambda item: order(item, label))
+
+
+def _prefer_named(kb: LinkingKB, key: str, scores: Dict[str, float]) -> None:
+    """Add :data:`PREFERRED_NAME_BONUS` to single concepts whose preferred name has the
+    token key of ``key``."""
+    wanted = token_key(key)
+    for ids in scores:
+        if "|" not in ids and kb.name_key(ids) == wanted:
+            scores[ids] += PREFERRED_NAME_BONUS
 
 
 def order(item: Tuple[str, float], label: str = "") -> Tuple[float, int, str]:
