@@ -35,7 +35,8 @@ def test_config_is_valid_and_schedule_matches_budget(path: Path) -> None:
                               "entity_linker", "relation_extractor"]
     assert config["initialize"]["components"]["entity_linker"]["kb_path"] == \
         "corpus/linking_kb.bin"
-    assert nlp.get_pipe("abbreviation_detector").label_short_forms is False
+    detector = nlp.get_pipe("abbreviation_detector")
+    assert detector.label_short_forms is True and detector.labels == {"CHEMICAL", "DISEASE"}
     training = config["training"]
     assert training["optimizer"]["learn_rate"]["total_steps"] == training["max_steps"]
     assert config["components"]["transformer"]["model"]["tokenizer_config"][
