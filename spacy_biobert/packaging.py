@@ -106,7 +106,8 @@ def linking_kb_meta(model: Path, notice: str) -> Optional[Dict[str, Any]]:
 def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
                ner_metrics: Optional[Dict[str, Any]] = None,
                rel_metrics: Optional[Dict[str, Any]] = None,
-               linking_kb: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+               linking_kb: Optional[Dict[str, Any]] = None,
+               package: str = "en_biobert_ner") -> Dict[str, Any]:
     """The meta passed to ``spacy package --meta-path``.
 
     ``spacy package`` starts from the pipeline's own meta, updates it with this one, and
@@ -124,10 +125,13 @@ def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
     linking_kb (Optional[Dict[str, Any]]): :func:`linking_kb_meta` of the pipeline: its
         MeSH version goes into the MeSH source entry and the block (with NLM's notice)
         into ``linking_kb``; without it the notice is dropped.
+    package (str): The installed package's name; fills ``{package}`` in ``notes``.
     RETURNS (Dict[str, Any]): The meta.
     """
     meta = dict(base)
     meta.pop("linking_kb_notice", None)
+    if "notes" in meta:
+        meta["notes"] = str(meta["notes"]).replace("{package}", package)
     if linking_kb is not None:
         meta["linking_kb"] = linking_kb
         meta["sources"] = [dict(src, version=linking_kb["mesh_version"])
@@ -262,6 +266,8 @@ def package_meta_cmd(
                                            help="Full dev-set NER scores (evaluate output)"),
     rel_metrics: Optional[Path] = typer.Option(None, "--relation-metrics",
                                                help="Relation scores JSON (if any)"),
+    package: str = typer.Option("en_biobert_ner", "--package",
+                                help="Name users load the package by (fills the notes)"),
 ) -> None:
     """Write the package meta: sources, licences, scores, pinned requirements."""
     files = {"model meta": model / "meta.json", "base meta": base, "metrics": metrics,
@@ -279,7 +285,7 @@ def package_meta_cmd(
     try:
         kb = linking_kb_meta(model, loaded["base meta"].get("linking_kb_notice", ""))
         meta = build_meta(loaded["base meta"], loaded["model meta"], loaded.get("metrics"),
-                          loaded.get("relation metrics"), kb)
+                          loaded.get("relation metrics"), kb, package)
         if kb is not None:
             msg.info(f"Linking KB {kb['file']}: MeSH {kb['mesh_version']}")
     except (PackagingError, VocabError) as err:

@@ -49,6 +49,9 @@ def test_meta_pins_requirements_and_carries_scores_and_sources() -> None:
     licences = {s["name"]: s["license"] for s in meta["sources"]}
     assert any("MiniLM" in name for name in licences) and all(licences.values())
     assert meta["description"]
+    assert 'spacy.load("en_biobert_ner")' in meta["notes"]
+    gpu = build_meta(base, model_meta, package="en_biobert_ner_gpu")
+    assert 'spacy.load("en_biobert_ner_gpu")' in gpu["notes"] and "{package}" not in gpu["notes"]
 
 
 def test_meta_records_the_kb_mesh_version_and_nlm_terms(tmp_path: Path,
