@@ -30,8 +30,8 @@ def test_config_is_valid_and_schedule_matches_budget(path: Path) -> None:
 
     config = Config().from_disk(path, overrides=PATHS)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    assert nlp.pipe_names == ["transformer", "ner_chemical", "ner_disease", "ner_gene",
-                              "ner_species", "entity_propagator", "abbreviation_detector",
+    assert nlp.pipe_names == ["transformer", "ner_species", "ner_chemical", "ner_disease",
+                              "ner_gene", "entity_propagator", "abbreviation_detector",
                               "entity_linker", "relation_extractor"]
     assert config["initialize"]["components"]["entity_linker"]["kb_path"] == \
         "corpus/linking_kb.bin"
