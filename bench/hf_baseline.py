@@ -54,7 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import spacy
@@ -72,7 +72,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 import spacy_biobert
-from spacy_biobert.evaluation import evaluate_corpora, score_docs
+from spacy_biobert.evaluation import annotated_labels, evaluate_corpora, score_docs
 from spacy_biobert.transformers_path import embedded_transformer_path
 
 logger = logging.getLogger("bench.hf_baseline")
@@ -135,10 +135,7 @@ def load_docs(path: Path, vocab: Vocab, limit: int = 0) -> List[Doc]:
 
 def doc_labels(docs: Iterable[Doc]) -> List[str]:
     """The labels the docs annotate (``doc._.annotated_labels``, else their entity labels)."""
-    labels: Set[str] = set()
-    for doc in docs:
-        labels.update(doc._.annotated_labels or {e.label_ for e in doc.ents})
-    return sorted(labels)
+    return sorted(annotated_labels(docs))
 
 
 def tag_scheme(labels: Sequence[str]) -> List[str]:

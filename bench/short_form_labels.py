@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -47,7 +47,7 @@ def _setting(value: str) -> Optional[List[str]]:
 
 def _predict(nlp: Any, path: Path, n_docs: int, batch_size: int) -> Dict[str, Any]:
     """Gold docs of one file and the pipeline's predictions up to the detector."""
-    from spacy.tokens import Doc, DocBin
+    from spacy_biobert.evaluation import annotated_labels, read_gold, words_only
 
     names = [name for name, _ in nlp.pipeline]
     detector = next((name for name in names if nlp.get_pipe_meta(name).factory == DETECTOR),
@@ -55,28 +55,22 @@ def _predict(nlp: Any, path: Path, n_docs: int, batch_size: int) -> Dict[str, An
     if detector is None:
         raise SystemExit(f"{DETECTOR} is not in the pipeline ({', '.join(names)})")
     disabled = names[names.index(detector):]
-    if not path.exists():
-        raise SystemExit(f"{path}: file not found")
-    gold = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
-    gold = gold[:n_docs] if n_docs else gold
-    if not gold:
-        raise SystemExit(f"{path}: no documents")
-    texts = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d])
-             for d in gold]
+    try:
+        gold = read_gold(path, nlp.vocab, n_docs)
+    except (OSError, ValueError) as err:
+        raise SystemExit(str(err)) from None
     with nlp.select_pipes(disable=disabled):
-        predicted = list(nlp.pipe(texts, batch_size=batch_size))
-    labels: Set[str] = set()
-    for doc in gold:
-        labels.update(doc._.annotated_labels or {e.label_ for e in doc.ents})
+        predicted = list(nlp.pipe((words_only(d, nlp.vocab) for d in gold),
+                                  batch_size=batch_size))
     return {"name": gold[0]._.corpus or path.stem, "gold": gold, "predicted": predicted,
-            "labels": labels, "detector": nlp.get_pipe(detector)}
+            "labels": annotated_labels(gold), "detector": nlp.get_pipe(detector)}
 
 
 def score_settings(nlp: Any, paths: List[Path], settings: List[str], *, n_docs: int = 0,
                    batch_size: int = 16) -> Dict[str, Dict[str, Any]]:
     """``{corpus: {setting: {label: {p, r, f, tp, fp, fn}}}}`` for each setting."""
     from spacy_biobert.abbreviations.component import AbbreviationDetector
-    from spacy_biobert.evaluation import score_docs
+    from spacy_biobert.evaluation import prf_summary, score_docs
     from spacy_biobert.extensions import install_extensions
 
     install_extensions()
@@ -91,10 +85,7 @@ def score_settings(nlp: Any, paths: List[Path], settings: List[str], *, n_docs: 
                                             label_short_forms=labels != [], labels=labels)
             docs = [detector(doc.copy()) for doc in run["predicted"]]
             scores = score_docs(docs, run["gold"], run["labels"])
-            results[run["name"]][value] = {
-                label: {"p": round(s.precision * 100, 2), "r": round(s.recall * 100, 2),
-                        "f": round(s.fscore * 100, 2), "tp": s.tp, "fp": s.fp, "fn": s.fn}
-                for label, s in scores.items()}
+            results[run["name"]][value] = {label: prf_summary(s) for label, s in scores.items()}
     return results
 
 

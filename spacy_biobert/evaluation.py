@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from spacy.scorer import PRFScore
 from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
 
 from .extensions import install_extensions
 
@@ -41,7 +42,8 @@ def score_docs(
     return scores
 
 
-def _prf(score: PRFScore) -> Dict[str, float]:
+def prf_summary(score: PRFScore) -> Dict[str, float]:
+    """P, R, F1 (percent, two decimals) and the counts of one PRFScore."""
     return {"p": round(score.precision * 100, 2), "r": round(score.recall * 100, 2),
             "f": round(score.fscore * 100, 2), "tp": score.tp, "fp": score.fp, "fn": score.fn}
 
@@ -53,6 +55,32 @@ def _micro(scores: Iterable[PRFScore]) -> PRFScore:
         total.fp += s.fp
         total.fn += s.fn
     return total
+
+
+def read_gold(path: Union[str, Path], vocab: Vocab, limit: int = 0) -> List[Doc]:
+    """The gold docs of one .spacy file (the first ``limit``; 0 = all), with user data."""
+    path = Path(path)
+    if not path.exists():
+        raise OSError(f"{path}: file not found")
+    gold = list(DocBin(store_user_data=True).from_disk(path).get_docs(vocab))
+    if limit:
+        gold = gold[:limit]
+    if not gold:
+        raise ValueError(f"{path}: no documents")
+    return gold
+
+
+def annotated_labels(docs: Iterable[Doc]) -> Set[str]:
+    """The labels the docs annotate (``doc._.annotated_labels``, else their entity labels)."""
+    labels: Set[str] = set()
+    for doc in docs:
+        labels.update(doc._.annotated_labels or {e.label_ for e in doc.ents})
+    return labels
+
+
+def words_only(doc: Doc, vocab: Vocab) -> Doc:
+    """The doc's words and spaces, nothing else: what the pipeline is given to predict."""
+    return Doc(vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
 
 
 def evaluate_corpora(
@@ -76,18 +104,9 @@ def evaluate_corpora(
     seconds = 0.0
     for path in paths:
         path = Path(path)
-        if not path.exists():
-            raise OSError(f"{path}: file not found")
-        gold = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
-        if limit:
-            gold = gold[:limit]
-        if not gold:
-            raise ValueError(f"{path}: no documents")
-        labels: Set[str] = set()
-        for doc in gold:
-            labels.update(doc._.annotated_labels or {e.label_ for e in doc.ents})
-        texts = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d])
-                 for d in gold]
+        gold = read_gold(path, nlp.vocab, limit)
+        labels = annotated_labels(gold)
+        texts = [words_only(d, nlp.vocab) for d in gold]
         start = time.perf_counter()
         predicted = list(nlp.pipe(texts, batch_size=batch_size))
         seconds += time.perf_counter() - start
@@ -97,11 +116,11 @@ def evaluate_corpora(
         results["corpora"][name] = {
             "file": str(path),
             "docs": len(gold),
-            "labels": {label: _prf(s) for label, s in scores.items()},
-            "micro": _prf(_micro(scores.values())),
+            "labels": {label: prf_summary(s) for label, s in scores.items()},
+            "micro": prf_summary(_micro(scores.values())),
         }
         all_scores.extend(scores.values())
-    results["micro"] = _prf(_micro(all_scores))
+    results["micro"] = prf_summary(_micro(all_scores))
     results["words_per_second"] = round(n_words / seconds, 1) if seconds else None
     return results
 

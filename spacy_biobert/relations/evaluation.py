@@ -32,6 +32,7 @@ import numpy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
+from ..evaluation import words_only
 from ..extensions import install_extensions
 from ..extras import require
 from ..linking.concepts import ConceptCounts
@@ -114,7 +115,7 @@ def _input_doc(nlp: Language, gold: Doc, mode: str) -> Doc:
         return doc
     # The words only, as the pipeline would tokenize the text: no entities, no
     # sentences (training saw none either).
-    return Doc(nlp.vocab, words=[t.text for t in gold], spaces=[bool(t.whitespace_) for t in gold])
+    return words_only(gold, nlp.vocab)
 
 
 def _mention_key(head: Any, tail: Any, label: str) -> MentionKey:
