@@ -67,6 +67,19 @@ def test_counts_add_up_over_docs(nlp: Language) -> None:
     assert scores["CHEMICAL"].recall == pytest.approx(1 / 3)
 
 
+def test_a_displaced_head_entity_counts_for_its_labels_not_for_doc_ents(nlp: Language) -> None:
+    from spacy.tokens import SpanGroup
+
+    from spacy_biobert.ner.component import HEAD_SPANS_KEY
+
+    gold = make(nlp, [(10, 11, "SPECIES")])
+    pred = make(nlp, [(9, 11, "GENE_OR_GENE_PRODUCT")])  # "BRCA1 mice" won doc.ents
+    pred.spans[HEAD_SPANS_KEY] = SpanGroup(pred, spans=[
+        Span(pred, 9, 11, label="GENE_OR_GENE_PRODUCT"), Span(pred, 10, 11, label="SPECIES")])
+    assert counts(score_docs([pred], [gold], ["SPECIES"])["SPECIES"]) == (1, 0, 0)
+    assert counts(score_docs([pred], [gold], ["SPECIES"], view=False)["SPECIES"]) == (0, 0, 1)
+
+
 def test_different_texts_raise(nlp: Language) -> None:
     with pytest.raises(ValueError, match="texts differ"):
         score_docs([make(nlp, [], "a b")], [make(nlp, [], "a c")], ["CHEMICAL"])
@@ -91,6 +104,7 @@ def test_evaluate_corpora_with_a_fixed_pipeline(tmp_path, nlp: Language) -> None
     assert (toy["labels"]["DISEASE"]["tp"], toy["labels"]["DISEASE"]["fp"],
             toy["labels"]["DISEASE"]["fn"]) == (0, 1, 1)
     assert metrics["micro"]["f"] == 0.0
+    assert metrics["ents_micro"]["f"] == 0.0 and toy["ents_micro"]["fn"] == 1
     table = metrics_markdown(metrics)
     assert "| toy | DISEASE |" in table
     # --limit N scores the first N documents of each file

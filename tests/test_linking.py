@@ -259,13 +259,17 @@ def test_initialize_builds_from_vocabularies(nlp: Language,
 
 def test_evaluation_and_cli(linker_nlp: Language, kb: LinkingKB, tmp_path: Path,
                             vocab_files: Tuple[Path, ...]) -> None:
-    gold = linker_nlp.make_doc("Famotidine caused delirum.")
+    gold = linker_nlp.make_doc("Famotidine caused delirum after quetiapine.")
+    # quetiapine: an id of an older MeSH that the KB's vocabularies no longer have.
     gold.ents = [Span(gold, 0, 1, label="CHEMICAL", kb_id="D015738"),
-                 Span(gold, 2, 3, label="DISEASE", kb_id="D003693")]
+                 Span(gold, 2, 3, label="DISEASE", kb_id="D003693"),
+                 Span(gold, 4, 5, label="CHEMICAL", kb_id="C069541")]
     DocBin(docs=[gold], store_user_data=True).to_disk(tmp_path / "dev.spacy")
     linker = linker_nlp.get_pipe("biobert_entity_linker")
     metrics = evaluate_linking(linker_nlp, linker, [tmp_path / "dev.spacy"])  # type: ignore
-    assert metrics["corpora"]["dev"]["CHEMICAL"]["accuracy"] == 100.0
+    chemical = metrics["corpora"]["dev"]["CHEMICAL"]
+    assert (chemical["accuracy"], chemical["gold_not_in_kb"]) == (50.0, 1)
+    assert chemical["in_kb_accuracy"] == 100.0
     assert metrics["corpora"]["dev"]["DISEASE"]["mentions"] == 1
     desc, supp, medic, train = vocab_files
     runner = CliRunner()

@@ -80,6 +80,31 @@ def test_heads_learn_and_merge_into_doc_ents(trained_nlp: spacy.Language, ner_da
         ]
 
 
+def test_heads_decode_on_their_own_and_keep_displaced_entities(trained_nlp: spacy.Language
+                                                                ) -> None:
+    from spacy_biobert.ner.component import HEAD_SPANS_KEY
+    from spacy_biobert.ner.scorer import label_view
+
+    nlp = trained_nlp
+    text = "BRCA1 is mutated in tumours ."
+    doc = nlp(text)
+    gene = ("BRCA1", "GENE_OR_GENE_PRODUCT")
+    assert gene in {(s.text, s.label_) for s in doc.spans[HEAD_SPANS_KEY]}
+    assert {(e.start, e.end, e.label_) for e in doc.ents} <= {
+        (s.start, s.end, s.label_) for s in doc.spans[HEAD_SPANS_KEY]}
+    # An entity set before the gene head (another label, overlapping BRCA1) stays in
+    # doc.ents; the head still finds BRCA1, keeps it in the span group only, and the
+    # gene view of the doc gets it back.
+    doc = nlp.get_pipe("transformer")(nlp.make_doc(text))
+    doc.ents = [Span(doc, 0, 2, label="CHEMICAL")]
+    doc = nlp.get_pipe("ner_gene")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("BRCA1 is", "CHEMICAL")]
+    assert gene in {(s.text, s.label_) for s in doc.spans[HEAD_SPANS_KEY]}
+    assert [(e.text, e.label_) for e in label_view(doc, {"GENE_OR_GENE_PRODUCT"})] == [gene]
+    assert [e.label_ for e in label_view(doc, {"CHEMICAL"})] == ["CHEMICAL"]
+    assert [e.label_ for e in label_view(doc)] == ["CHEMICAL"]
+
+
 def test_partial_scorer_ignores_labels_the_corpus_does_not_annotate(nlp: spacy.Language) -> None:
     from spacy_biobert.ner.scorer import score_partial_ner
 
@@ -95,6 +120,26 @@ def test_partial_scorer_ignores_labels_the_corpus_does_not_annotate(nlp: spacy.L
     ref._.annotated_labels = ("GENE_OR_GENE_PRODUCT", "CHEMICAL")
     scores = score_partial_ner([Example(pred, ref)])
     assert scores["ents_p"] == 0.5
+
+
+def test_partial_scorer_reads_the_heads_entities_another_label_displaced(
+        nlp: spacy.Language) -> None:
+    from spacy.tokens import SpanGroup
+
+    from spacy_biobert.ner.component import HEAD_SPANS_KEY
+    from spacy_biobert.ner.scorer import score_partial_ner
+
+    install_extensions()
+    ref = nlp.make_doc("human insulin binds .")
+    ref.ents = [Span(ref, 0, 1, label="SPECIES")]
+    ref._.annotated_labels = ("SPECIES",)
+    pred = nlp.make_doc("human insulin binds .")
+    gene = Span(pred, 0, 2, label="GENE_OR_GENE_PRODUCT")
+    pred.ents = [gene]
+    assert score_partial_ner([Example(pred, ref)])["ents_r"] == 0.0
+    pred.spans[HEAD_SPANS_KEY] = SpanGroup(pred, spans=[gene, Span(pred, 0, 1, label="SPECIES")])
+    scores = score_partial_ner([Example(pred, ref)])
+    assert scores["ents_p"] == 1.0 and scores["ents_r"] == 1.0
 
 
 def test_head_needs_labels(ner_config: Config) -> None:

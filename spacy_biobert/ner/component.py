@@ -15,16 +15,20 @@ labels (``doc._.annotated_labels``, set by the corpus readers):
   gradient back to the transformer listener so the shared transformer's update for
   the batch happens whichever head comes last.
 
-At inference the heads run in pipeline order and each writes to ``doc.ents`` with
-``default="unmodified"``: an earlier head's entities stay, and a later head's
-transitions start from them, so the **earlier head wins** any overlap (the configs
-order heads CHEMICAL, DISEASE, GENE_OR_GENE_PRODUCT, SPECIES).
+At inference each head predicts on its own, as in training, unconstrained by the
+other heads' entities, and adds what it found to ``doc.spans["ner_heads"]``
+(``spans_key``), where the heads' entities may overlap ("human insulin" a gene,
+"human" a species). ``doc.ents`` takes the entities that overlap no earlier head's:
+the **earlier head wins** an overlap (the configs order heads SPECIES, CHEMICAL,
+DISEASE, GENE_OR_GENE_PRODUCT). :func:`spacy_biobert.ner.scorer.label_view` reads
+both layers back for a corpus's labels.
 """
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, Sequence
 
 from spacy.language import Language
+from spacy.pipeline._parser_internals._beam_utils import collect_states
 from spacy.pipeline.ner import EntityRecognizer
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 from thinc.api import Config, Model
 
@@ -35,6 +39,8 @@ from ..optim import check_lr_scale, finish_update_scaled
 
 #: Documents a head looks at in ``initialize`` (its labels come from the config).
 INIT_SAMPLE_SIZE = 50
+#: ``doc.spans`` key of every head's own entities, overlaps included.
+HEAD_SPANS_KEY = "ner_heads"
 
 DEFAULT_HEAD_MODEL_CONFIG = """
 [model]
@@ -64,6 +70,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         head_lr_scale: float = 1.0,
         update_with_oracle_cut_size: int = 100,
         incorrect_spans_key: Optional[str] = None,
+        spans_key: Optional[str] = HEAD_SPANS_KEY,
         scorer: Optional[Callable] = None,
     ) -> None:
         """Create a head.
@@ -73,6 +80,8 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
             (``doc._.corpus``); None = every corpus that annotates ``head_labels``.
         head_lr_scale (float): This head's own weights learn at this multiple of
             the training learning rate (see :mod:`spacy_biobert.optim`).
+        spans_key (Optional[str]): Add the head's own entities to ``doc.spans[key]``
+            (None: only ``doc.ents``).
         """
         install_extensions()
         # A pipeline with this component runs torch; nlp.pipe(n_process=N) then forks.
@@ -89,6 +98,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         self.cfg["head_labels"] = labels
         self.cfg["head_lr_scale"] = check_lr_scale(head_lr_scale, name)
         self.cfg["train_corpora"] = sorted(train_corpora) if train_corpora else None
+        self.cfg["spans_key"] = spans_key
 
     @property
     def head_labels(self) -> List[str]:
@@ -117,6 +127,35 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
             missing = [Span(masked, t.i, t.i + 1) for t in ref if t.ent_iob == 0]
             masked.set_ents(ents, missing=missing, default="outside")
         return Example(eg.predicted, masked)
+
+    def predict(self, docs):  # type: ignore[no-untyped-def, override]
+        """Transition states of each doc, decoded without the entities already set."""
+        if isinstance(docs, Doc):
+            docs = [docs]
+        previous = [list(doc.ents) for doc in docs]
+        for doc in docs:
+            doc.set_ents([], default="missing")
+        try:
+            return super().predict(docs)
+        finally:
+            for doc, ents in zip(docs, previous):
+                doc.set_ents(ents, default="missing")
+
+    def set_annotations(self, docs: Sequence[Doc], states_or_beams) -> None:  # type: ignore[no-untyped-def, override]
+        """Add the head's entities to the span group, and to ``doc.ents`` where free."""
+        key = self.cfg.get("spans_key", HEAD_SPANS_KEY)
+        for state, doc in zip(collect_states(states_or_beams, docs), docs):
+            previous = list(doc.ents)
+            doc.set_ents([], default="missing")
+            self.moves.set_annotations(state, doc)
+            own = list(doc.ents)
+            taken = {i for ent in previous for i in range(ent.start, ent.end)}
+            free = [e for e in own if not taken.intersection(range(e.start, e.end))]
+            doc.set_ents(previous + free, default="outside")
+            if key:
+                group = doc.spans[key] if key in doc.spans else SpanGroup(doc, name=key)
+                group.extend(own)
+                doc.spans[key] = group
 
     def finish_update(self, sgd) -> None:  # type: ignore[no-untyped-def, override]
         """Update this head's own weights at ``head_lr_scale`` times the rate."""
@@ -161,7 +200,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
 
 @Language.factory(
     "biobert_ner_head",
-    assigns=["doc.ents", "token.ent_iob", "token.ent_type"],
+    assigns=["doc.ents", "doc.spans", "token.ent_iob", "token.ent_type"],
     default_config={
         "model": DEFAULT_HEAD_MODEL,
         "head_labels": [],
@@ -170,6 +209,7 @@ class CorpusAwareEntityRecognizer(EntityRecognizer):
         "moves": None,
         "update_with_oracle_cut_size": 100,
         "incorrect_spans_key": None,
+        "spans_key": HEAD_SPANS_KEY,
         "scorer": {"@scorers": "spacy-biobert.partial_ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -184,6 +224,7 @@ def make_ner_head(
     moves,  # type: ignore[no-untyped-def]
     update_with_oracle_cut_size: int,
     incorrect_spans_key: Optional[str],
+    spans_key: Optional[str],
     scorer: Optional[Callable],
 ) -> CorpusAwareEntityRecognizer:
     """Factory of an NER head (see module docs); ``model`` as for spaCy's ``ner``."""
@@ -191,5 +232,5 @@ def make_ner_head(
         nlp.vocab, model, name, moves, head_labels=head_labels, train_corpora=train_corpora,
         head_lr_scale=head_lr_scale,
         update_with_oracle_cut_size=update_with_oracle_cut_size,
-        incorrect_spans_key=incorrect_spans_key, scorer=scorer,
+        incorrect_spans_key=incorrect_spans_key, spans_key=spans_key, scorer=scorer,
     )

@@ -3,14 +3,37 @@
 A BC2GM document annotates genes only: a chemical predicted in it is neither right
 nor wrong. Each example is scored only on the labels its reference Doc's corpus
 annotates (``doc._.annotated_labels``; all labels when unset), with strict span
-match, like spaCy's ``spacy.ner_scorer.v1`` otherwise.
+match, like spaCy's ``spacy.ner_scorer.v1`` otherwise, and on the entities the
+pipeline predicts for those labels (:func:`label_view`).
 """
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 from spacy.scorer import PRFScore
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import registry
+
+from .component import HEAD_SPANS_KEY
+
+
+def label_view(doc: Doc, labels: Optional[Set[str]] = None,
+               spans_key: str = HEAD_SPANS_KEY) -> List[Span]:
+    """The entities of ``labels`` (None = all) as if no other label were predicted.
+
+    ``doc.ents`` of those labels, and the heads' own entities of those labels
+    (``doc.spans[spans_key]``) that an entity of another label had displaced from
+    ``doc.ents`` (the earlier of two overlapping head entities wins, as there).
+    """
+    ents = [e for e in doc.ents if labels is None or e.label_ in labels]
+    if labels is None or spans_key not in doc.spans:
+        return ents
+    taken = {i for e in ents for i in range(e.start, e.end)}
+    for span in doc.spans[spans_key]:
+        if span.label_ in labels and not taken.intersection(range(span.start, span.end)):
+            ents.append(span)
+            taken.update(range(span.start, span.end))
+    return sorted(ents, key=lambda e: (e.start, e.end))
 
 
 def score_partial_ner(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -28,9 +51,7 @@ def score_partial_ner(examples: Iterable[Example], **kwargs: Any) -> Dict[str, A
         golds = {(e.label_, e.start, e.end) for e in eg.y.ents
                  if scored is None or e.label_ in scored}
         x2y = eg.alignment.x2y
-        for ent in eg.x.ents:
-            if scored is not None and ent.label_ not in scored:
-                continue
+        for ent in label_view(eg.x, scored):
             indices = x2y[ent.start:ent.end]
             if not len(indices):
                 per_type[ent.label_].fp += 1
