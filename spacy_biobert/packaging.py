@@ -103,11 +103,51 @@ def linking_kb_meta(model: Path, notice: str) -> Optional[Dict[str, Any]]:
             "concepts": report.get("concepts"), "notice": notice.format(mesh_version=version)}
 
 
+def transformer_kind(name: str) -> str:
+    """``minilm``, ``biobert`` or the name itself: which transformer a pipeline holds."""
+    lowered = name.lower()
+    if lowered in ("embedded", "") or "minilm" in lowered:
+        return "minilm"
+    if "biobert" in lowered:
+        return "biobert"
+    return name
+
+
+def pipeline_transformer(model: Path) -> str:
+    """The transformer name of a pipeline's config (a hub name, a folder, or the
+    ``choice`` of ``spacy-biobert.transformer_path.v1``); "" when it has none."""
+    from thinc.api import Config
+
+    path = model / "config.cfg"
+    if not path.is_file():
+        raise PackagingError(f"{path}: no such file (is {model} a trained pipeline?)")
+    try:
+        config = Config().from_disk(path, interpolate=False)
+    except Exception as err:  # confection's parse and validation errors
+        raise PackagingError(f"{path}: not a readable pipeline config ({err})") from err
+    node = config.get("components", {}).get("transformer", {}).get("model", {}).get("name", "")
+    if isinstance(node, dict):
+        return str(node.get("choice", "embedded" if "embedded" in str(node.get("@misc"))
+                            else node.get("@misc", "")))
+    return str(node)
+
+
+def _sources(base: Dict[str, Any], transformer: str) -> List[Dict[str, Any]]:
+    """``base``'s sources with only the transformer entry of ``transformer``'s kind."""
+    kind = transformer_kind(transformer)
+    sources = [{k: v for k, v in src.items() if k != "transformer"}
+               for src in base.get("sources", []) if src.get("transformer", kind) == kind]
+    if not any(src.get("transformer") == kind for src in base.get("sources", [])):
+        sources.append({"name": f"transformer {transformer}",
+                        "license": "see the transformer's own licence"})
+    return sources
+
+
 def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
                ner_metrics: Optional[Dict[str, Any]] = None,
                rel_metrics: Optional[Dict[str, Any]] = None,
                linking_kb: Optional[Dict[str, Any]] = None,
-               package: str = "en_biobert_ner") -> Dict[str, Any]:
+               package: str = "en_biobert_ner", transformer: str = "embedded") -> Dict[str, Any]:
     """The meta passed to ``spacy package --meta-path``.
 
     ``spacy package`` starts from the pipeline's own meta, updates it with this one, and
@@ -126,9 +166,12 @@ def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
         MeSH version goes into the MeSH source entry and the block (with NLM's notice)
         into ``linking_kb``; without it the notice is dropped.
     package (str): The installed package's name; fills ``{package}`` in ``notes``.
+    transformer (str): The pipeline's transformer (:func:`pipeline_transformer`): of the
+        sources tagged ``transformer`` in ``base``, only its kind's entry is kept.
     RETURNS (Dict[str, Any]): The meta.
     """
     meta = dict(base)
+    meta["sources"] = _sources(base, transformer)
     meta.pop("linking_kb_notice", None)
     if "notes" in meta:
         meta["notes"] = str(meta["notes"]).replace("{package}", package)
@@ -136,7 +179,7 @@ def build_meta(base: Dict[str, Any], model_meta: Dict[str, Any],
         meta["linking_kb"] = linking_kb
         meta["sources"] = [dict(src, version=linking_kb["mesh_version"])
                            if src.get("name", "").startswith(MESH_SOURCE) else src
-                           for src in base.get("sources", [])]
+                           for src in meta["sources"]]
     performance = dict(model_meta.get("performance", {}))
     if ner_metrics is not None:
         # Training losses and sampled-dev scores would only confuse next to these.
@@ -285,7 +328,8 @@ def package_meta_cmd(
     try:
         kb = linking_kb_meta(model, loaded["base meta"].get("linking_kb_notice", ""))
         meta = build_meta(loaded["base meta"], loaded["model meta"], loaded.get("metrics"),
-                          loaded.get("relation metrics"), kb, package)
+                          loaded.get("relation metrics"), kb, package,
+                          pipeline_transformer(model))
         if kb is not None:
             msg.info(f"Linking KB {kb['file']}: MeSH {kb['mesh_version']}")
     except (PackagingError, VocabError) as err:

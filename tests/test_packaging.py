@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 from spacy.language import Language
@@ -52,6 +52,36 @@ def test_meta_pins_requirements_and_carries_scores_and_sources() -> None:
     assert 'spacy.load("en_biobert_ner")' in meta["notes"]
     gpu = build_meta(base, model_meta, package="en_biobert_ner_gpu")
     assert 'spacy.load("en_biobert_ner_gpu")' in gpu["notes"] and "{package}" not in gpu["notes"]
+
+
+def test_meta_names_the_transformer_the_pipeline_holds(tmp_path: Path) -> None:
+    from spacy_biobert.packaging import PackagingError, pipeline_transformer
+
+    base = json.loads((ROOT / "configs" / "meta.json").read_text())
+
+    def names(transformer: str) -> List[str]:
+        meta = build_meta(base, {}, transformer=transformer)
+        assert all("transformer" not in src for src in meta["sources"])
+        return [src["name"] for src in meta["sources"]]
+
+    assert any("MiniLM" in n for n in names("embedded"))
+    assert not any("BioBERT" in n for n in names("embedded"))
+    gpu = names("dmis-lab/biobert-base-cased-v1.2")
+    assert any("BioBERT" in n for n in gpu) and not any("MiniLM" in n for n in gpu)
+    other = names("my-lab/other-bert")
+    assert "transformer my-lab/other-bert" in other and not any("MiniLM" in n for n in other)
+    head = "[components]\n[components.transformer]\n[components.transformer.model]\n"
+    (tmp_path / "config.cfg").write_text(
+        head + '[components.transformer.model.name]\n'
+        '@misc = "spacy-biobert.transformer_path.v1"\nchoice = "biobert"\n')
+    assert pipeline_transformer(tmp_path) == "biobert"
+    (tmp_path / "config.cfg").write_text(head + 'name = "dmis-lab/biobert-base-cased-v1.2"\n')
+    assert pipeline_transformer(tmp_path) == "dmis-lab/biobert-base-cased-v1.2"
+    with pytest.raises(PackagingError, match="config.cfg"):
+        pipeline_transformer(tmp_path / "missing")
+    (tmp_path / "config.cfg").write_text("[components.transformer.model]\nname = 1\n")
+    with pytest.raises(PackagingError, match="config.cfg"):
+        pipeline_transformer(tmp_path)
 
 
 def test_meta_records_the_kb_mesh_version_and_nlm_terms(tmp_path: Path,
