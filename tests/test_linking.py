@@ -6,6 +6,7 @@ from typing import List, Tuple
 
 import pytest
 import spacy
+import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from typer.testing import CliRunner
@@ -227,6 +228,38 @@ def test_kb_file_round_trip_and_versions(kb: LinkingKB, tmp_path: Path) -> None:
     (tmp_path / "junk.bin").write_bytes(b"\x00\x01junk")
     with pytest.raises(VocabError, match="not a linking KB file"):
         LinkingKB.from_disk(tmp_path / "junk.bin")
+
+
+def test_format_1_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:
+    """A KB written before the packed tables (lists and dicts) loads and answers alike."""
+    ngrams = {}
+    for label, index in kb.ngrams.items():
+        old = index.to_dict()
+        old["keys"] = list(index.keys)
+        ngrams[label] = old
+    body = {"ids": list(kb.ids), "names": list(kb.names), "labels": ["?"] * len(kb.ids),
+            "alt_ids": kb.alt_ids, "priors": kb.priors, "tokens": kb.tokens, "ngrams": ngrams,
+            "aliases": {label: {key: table.get(key) for key in table.keys}
+                        for label, table in kb.aliases.items()}}
+    data = srsly.msgpack_dumps(body)
+    header = dict(kb.header(), format_version=1, body_bytes=len(data))
+    (tmp_path / "v1.bin").write_bytes(json.dumps(header).encode() + b"\n" + data)
+    old_kb = LinkingKB.from_disk(tmp_path / "v1.bin")
+    for label, key in [("CHEMICAL", "famotidine"), ("DISEASE", "fph2"), ("DISEASE", "nothing")]:
+        assert old_kb.concepts_for(label, key) == kb.concepts_for(label, key)
+    assert old_kb.name_of("OMIM:270400") == kb.name_of("OMIM:270400") is not None
+    assert old_kb.ngrams["CHEMICAL"].nearest("famotidne", 1) == kb.ngrams["CHEMICAL"].nearest(
+        "famotidne", 1)
+    assert LinkingKB.from_bytes(old_kb.to_bytes()).concepts_for("CHEMICAL", "famotidine") == [
+        "MESH:D015738"]
+
+
+def test_a_packed_kb_is_read_only(kb: LinkingKB) -> None:
+    from spacy_biobert.linking.vocab import Concept
+
+    assert kb.knows("MESH:D015738") and kb.knows("OMIM:270400") and not kb.knows("MESH:D0")
+    with pytest.raises(RuntimeError, match="packed"):
+        kb.add_concept(Concept("MESH:D000001", "CHEMICAL", "Calcimycin", []))
 
 
 def test_pipeline_and_docbin_round_trip(linker_nlp: Language, tmp_path: Path) -> None:

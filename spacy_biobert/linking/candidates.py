@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 from scipy import sparse
 
+from .tables import StringTable
+
 NGRAM = 3
 
 
@@ -26,11 +28,11 @@ def char_ngrams(key: str, n: int = NGRAM) -> Counter:
 class NgramIndex:
     """Cosine nearest neighbours of a key among a fixed list of alias keys."""
 
-    def __init__(self, keys: Sequence[str], vocab: Dict[str, int], idf: np.ndarray,
+    def __init__(self, keys: StringTable, vocab: Dict[str, int], idf: np.ndarray,
                  matrix: sparse.csr_matrix) -> None:
         """keys: the alias keys (column order); vocab: n-gram -> row; idf: per row;
         matrix: ``len(vocab) x len(keys)`` weights."""
-        self.keys = list(keys)
+        self.keys = keys
         self.vocab = vocab
         self.idf = idf
         self.matrix = matrix
@@ -61,7 +63,7 @@ class NgramIndex:
         data = (data / norms[col_arr]).astype(np.float32)
         matrix = sparse.csr_matrix((data, (row_arr, col_arr)), shape=(len(vocab), len(kept)),
                                    dtype=np.float32)
-        return cls(kept, vocab, idf, matrix)
+        return cls(StringTable.from_strings(kept), vocab, idf, matrix)
 
     def _query_vector(self, key: str) -> Tuple[np.ndarray, np.ndarray]:
         rows, weights = [], []
@@ -80,7 +82,7 @@ class NgramIndex:
     def nearest(self, key: str, k: int = 10) -> List[Tuple[str, float]]:
         """The k alias keys most similar to ``key``, with cosine similarity, best first."""
         rows, weights = self._query_vector(key)
-        if not len(rows) or not self.keys:
+        if not len(rows) or not len(self.keys):
             return []
         sub = self.matrix[rows]
         scores = np.asarray(sub.T @ weights).ravel() if sub.nnz else np.zeros(0)
@@ -89,12 +91,12 @@ class NgramIndex:
         top = min(k, scores.size)
         best = np.argpartition(-scores, top - 1)[:top]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.keys[i], float(scores[i])) for i in best if scores[i] > 0]
+        return [(self.keys[int(i)], float(scores[i])) for i in best if scores[i] > 0]
 
     def to_dict(self) -> Dict[str, object]:
         """Plain arrays for msgpack."""
         m = self.matrix
-        return {"keys": self.keys, "vocab": self.vocab, "idf": self.idf.tobytes(),
+        return {"keys": self.keys.to_dict(), "vocab": self.vocab, "idf": self.idf.tobytes(),
                 "shape": list(m.shape), "data": m.data.tobytes(),
                 "indices": m.indices.astype(np.int32).tobytes(),
                 "indptr": m.indptr.astype(np.int64).tobytes()}
@@ -108,4 +110,4 @@ class NgramIndex:
              np.frombuffer(data["indptr"], dtype=np.int64)),
             shape=tuple(data["shape"]))
         idf = np.frombuffer(data["idf"], dtype=np.float32)
-        return cls(data["keys"], data["vocab"], idf, matrix)
+        return cls(StringTable.from_dict(data["keys"]), data["vocab"], idf, matrix)

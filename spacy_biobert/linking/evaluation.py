@@ -87,7 +87,7 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
                 c["nil"] += not pred
                 c["unseen"] += unseen
                 c["unseen_correct"] += unseen and right
-                retired = any(kb.canonical(i) not in kb.index_of for i in ids)
+                retired = any(not kb.knows(i) for i in ids)
                 c["gold_not_in_kb"] += retired
                 c["in_kb_correct"] += right and not retired
     return {

@@ -2,22 +2,28 @@
 
 Saved as one file: a JSON header line (``format``, ``format_version``,
 ``mesh_version``, build report) followed by a msgpack body, so a wrong or truncated
-file fails with a message naming it before any lookup.
+file fails with a message naming it before any lookup. Built with plain dicts, the KB
+is packed into the compact tables of :mod:`.tables` by :meth:`LinkingKB.build_index`
+and stays read-only from then on (loaded KBs are packed).
 """
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+import numpy as np
 import srsly
 
 from ..labels import DISEASE
 from .candidates import NgramIndex
 from .normalize import normalize, singular, token_key
+from .tables import KeyedLists, StringIndex, StringTable
 from .vocab import Concept, PathLike, VocabError
 
 FORMAT = "spacy-biobert-linking-kb"
-FORMAT_VERSION = 1
+#: 2: packed tables; 1 (dicts and lists) is still read, and packed on loading.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 #: Labels with a word-order-free token index (diseases: "pancreatic tumors" is
 #: "Neoplasms, Pancreatic"); systematic chemical names gain little from it.
 TOKEN_LABELS = (DISEASE,)
@@ -28,12 +34,17 @@ class LinkingKB:
 
     def __init__(self, mesh_version: str = "unknown") -> None:
         self.mesh_version = mesh_version
-        self.ids: List[str] = []
-        self.names: List[str] = []
-        self.labels: List[str] = []
-        self.index_of: Dict[str, int] = {}
+        # While building: plain lists and dicts. Packed by build_index().
+        self._ids: List[str] = []
+        self._names: List[str] = []
+        self._index_of: Optional[Dict[str, int]] = {}
+        self._aliases: Dict[str, Dict[str, List[int]]] = {}
+        # Packed (read-only) tables.
+        self.ids = StringTable.from_strings([])
+        self.names = StringTable.from_strings([])
+        self._id_index = StringIndex(self.ids)
+        self.aliases: Dict[str, KeyedLists] = {}
         self.alt_ids: Dict[str, str] = {}
-        self.aliases: Dict[str, Dict[str, List[int]]] = {}
         self.priors: Dict[str, Dict[str, Dict[str, int]]] = {}
         self.ngrams: Dict[str, NgramIndex] = {}
         self.tokens: Dict[str, Dict[str, List[str]]] = {}
@@ -43,16 +54,17 @@ class LinkingKB:
     # building -------------------------------------------------------------------
     def add_concept(self, concept: Concept) -> None:
         """Add a concept (or its names, if its id is known) and all its names as aliases."""
-        idx = self.index_of.get(concept.id)
+        if self._index_of is None:
+            raise RuntimeError("the KB is packed (build_index was called): build a new one")
+        idx = self._index_of.get(concept.id)
         if idx is None:
-            idx = len(self.ids)
-            self.index_of[concept.id] = idx
-            self.ids.append(concept.id)
-            self.names.append(concept.name)
-            self.labels.append(concept.label)
+            idx = len(self._ids)
+            self._index_of[concept.id] = idx
+            self._ids.append(concept.id)
+            self._names.append(concept.name)
         for alt in concept.alt_ids:
             self.alt_ids.setdefault(alt, concept.id)
-        table = self.aliases.setdefault(concept.label, {})
+        table = self._aliases.setdefault(concept.label, {})
         for name in [concept.name, *concept.synonyms]:
             for key in {normalize(name), singular(normalize(name))}:
                 if key:
@@ -71,31 +83,54 @@ class LinkingKB:
             for id_string, count in ids.items():
                 prior[id_string] = prior.get(id_string, 0) + count
                 for cid in id_string.split("|"):
-                    if self.canonical(cid) not in self.index_of:
+                    if not self.knows(cid):
                         retired[cid] += count
         self.report["training_ids_not_in_vocabulary"] = {
             "mentions": sum(retired.values()), "ids": len(retired),
             "examples": sorted(retired)[:20]}
 
     def build_index(self, max_key_length: int = 80) -> None:
-        """Build the n-gram index of every label's alias keys and training keys."""
-        for label in set(self.aliases) | set(self.priors):
-            keys = set(self.aliases.get(label, {})) | set(self.priors.get(label, {}))
+        """Build the n-gram index of every label's alias keys and training keys, and pack
+        the KB into its read-only tables."""
+        for label in set(self._aliases) | set(self.priors):
+            keys = set(self._aliases.get(label, {})) | set(self.priors.get(label, {}))
             self.ngrams[label] = NgramIndex.build(sorted(keys), max_key_length)
             if label in TOKEN_LABELS:
                 self.tokens[label] = _token_table(keys)
+        self._pack()
         self.report["concepts"] = len(self.ids)
         self.report["aliases"] = {lab: len(t) for lab, t in self.aliases.items()}
+
+    def _pack(self) -> None:
+        if self._index_of is None:
+            return
+        self.ids = StringTable.from_strings(self._ids)
+        self.names = StringTable.from_strings(self._names)
+        self._id_index = StringIndex.build(self.ids)
+        self.aliases = {lab: KeyedLists.pack(t) for lab, t in self._aliases.items()}
+        self._ids, self._names, self._aliases, self._index_of = [], [], {}, None
 
     # lookup ---------------------------------------------------------------------
     def canonical(self, cid: str) -> str:
         """The KB's id for an equivalent id (MEDIC's OMIM <-> MeSH)."""
         return self.alt_ids.get(cid, cid)
 
+    def _position(self, cid: str) -> int:
+        cid = self.canonical(cid)
+        if self._index_of is not None:
+            return self._index_of.get(cid, -1)
+        return self._id_index.find(cid)
+
+    def knows(self, cid: str) -> bool:
+        """Whether the KB has the concept (or an equivalent id)."""
+        return self._position(cid) >= 0
+
     def name_of(self, cid: str) -> Optional[str]:
         """Preferred name of a concept id, None if the KB does not know it."""
-        idx = self.index_of.get(self.canonical(cid))
-        return self.names[idx] if idx is not None else None
+        idx = self._position(cid)
+        if idx < 0:
+            return None
+        return self._names[idx] if self._index_of is not None else self.names[idx]
 
     def name_key(self, cid: str) -> str:
         """The :func:`~.normalize.token_key` of a concept's preferred name ("" if unknown)."""
@@ -107,7 +142,8 @@ class LinkingKB:
 
     def concepts_for(self, label: str, key: str) -> List[str]:
         """Concept ids whose alias is exactly ``key``."""
-        return [self.ids[i] for i in self.aliases.get(label, {}).get(key, ())]
+        table = self.aliases.get(label)
+        return [self.ids[i] for i in table.get(key)] if table is not None else []
 
     def token_aliases(self, label: str, key: str) -> List[str]:
         """Alias keys with the same :func:`~.normalize.token_key` as ``key`` (other
@@ -128,9 +164,14 @@ class LinkingKB:
                 "mesh_version": self.mesh_version, "report": self.report}
 
     def to_bytes(self) -> bytes:
-        """The KB file's content: header line + msgpack body."""
-        body = {"ids": self.ids, "names": self.names, "labels": self.labels,
-                "alt_ids": self.alt_ids, "aliases": self.aliases, "priors": self.priors,
+        """The KB file's content: header line + msgpack body (packs the KB first)."""
+        self._pack()
+        order = self._id_index.order
+        body = {"ids": self.ids.to_dict(), "names": self.names.to_dict(),
+                "id_order": order.tobytes() if order is not None else b"",
+                "alt_ids": self.alt_ids,
+                "aliases": {lab: t.to_dict() for lab, t in self.aliases.items()},
+                "priors": self.priors,
                 "ngrams": {lab: ix.to_dict() for lab, ix in self.ngrams.items()},
                 "tokens": self.tokens}
         data = srsly.msgpack_dumps(body)
@@ -163,11 +204,19 @@ class LinkingKB:
                              f"expected {mesh_version!r}: rebuild it (build-kb)", path=source)
         kb = cls(str(header.get("mesh_version")))
         kb.report = dict(header.get("report") or {})
-        kb.ids, kb.names, kb.labels = body["ids"], body["names"], body["labels"]
-        kb.index_of = {cid: i for i, cid in enumerate(kb.ids)}
-        kb.alt_ids, kb.aliases, kb.priors = body["alt_ids"], body["aliases"], body["priors"]
+        kb.alt_ids, kb.priors = body["alt_ids"], body["priors"]
         kb.tokens = body.get("tokens", {})
         kb.ngrams = {lab: NgramIndex.from_dict(d) for lab, d in body["ngrams"].items()}
+        if header["format_version"] == 1:  # lists and dicts: pack them
+            kb._ids, kb._names = body["ids"], body["names"]
+            kb._index_of = {cid: i for i, cid in enumerate(kb._ids)}
+            kb._aliases = body["aliases"]
+            kb._pack()
+            return kb
+        kb._index_of = None
+        kb.ids, kb.names = StringTable.from_dict(body["ids"]), StringTable.from_dict(body["names"])
+        kb._id_index = StringIndex(kb.ids, np.frombuffer(body["id_order"], dtype=np.int32))
+        kb.aliases = {lab: KeyedLists.from_dict(t) for lab, t in body["aliases"].items()}
         return kb
 
 
@@ -208,10 +257,10 @@ def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]
                          line=1) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise VocabError(f"not a linking KB file (format is not {FORMAT!r})", path=path, line=1)
-    if header.get("format_version") != FORMAT_VERSION:
+    if header.get("format_version") not in READABLE_VERSIONS:
         raise VocabError(f"KB format version {header.get('format_version')!r}, this version of "
-                         f"spacy-biobert reads {FORMAT_VERSION}: rebuild it (build-kb)",
-                         path=path, line=1)
+                         f"spacy-biobert reads {', '.join(map(str, READABLE_VERSIONS))}: "
+                         "rebuild it (build-kb)", path=path, line=1)
     if len(rest) != header.get("body_bytes"):
         raise VocabError(f"truncated KB file: {len(rest)} of {header.get('body_bytes')} body "
                          "bytes", path=path)
