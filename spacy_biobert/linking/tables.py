@@ -20,7 +20,7 @@ class StringTable:
     def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
         self.blob = blob
         self.offsets = offsets
-        self._bounds = memoryview(np.ascontiguousarray(offsets))  # plain ints, fast to index
+        self._bounds = np.ascontiguousarray(offsets).data  # plain ints, fast to index
 
     @classmethod
     def from_strings(cls, strings: Iterable[str]) -> "StringTable":
@@ -66,7 +66,7 @@ class StringIndex:
     def __init__(self, table: StringTable, order: Optional[np.ndarray] = None) -> None:
         self.table = table
         self.order = order
-        self._order = memoryview(np.ascontiguousarray(order)) if order is not None else None
+        self._order = np.ascontiguousarray(order).data if order is not None else None
 
     @classmethod
     def build(cls, table: StringTable) -> "StringIndex":
