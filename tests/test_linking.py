@@ -398,3 +398,21 @@ def test_undefined_short_form_linked_as_a_matching_entity(linker_nlp: Language) 
     doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (22, 25, "CHEMICAL")])
     assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738", "MESH:D015738"]
     assert _looks_short("PGs") and not _looks_short("Iron") and not _looks_short("P")
+
+
+def test_bracketed_synonym_takes_the_known_names_id(linker_nlp: Language) -> None:
+    # A brand name before its generic one, and an unknown code after a known name.
+    text = "Pepcidine (famotidine) and Vitamin E (XQZ-7) were given; XQZ-7 stopped."
+    doc = link(linker_nlp, text, [(0, 9, "CHEMICAL"), (11, 21, "CHEMICAL"),
+                                  (27, 36, "CHEMICAL"), (38, 43, "CHEMICAL"),
+                                  (57, 62, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738"] * 2 + ["MESH:D024502"] * 3
+
+
+def test_bracketed_list_is_not_a_synonym(linker_nlp: Language) -> None:
+    # A list in brackets names members or features, and two unknown names stay unknown.
+    text = "Famotidine (Zorbix, foobarin) and Qwertane (Zorbix) were given."
+    doc = link(linker_nlp, text, [(0, 10, "CHEMICAL"), (12, 18, "CHEMICAL"),
+                                  (20, 28, "CHEMICAL"), (34, 42, "CHEMICAL"),
+                                  (44, 50, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015738", "", "MESH:C012345", "", ""]

@@ -13,11 +13,16 @@ Ab3P-style strategies, :mod:`spacy_biobert.abbreviations`):
 
 3. a short form the document never defines and the KB does not know (``PB`` with
    ``phenobarbital`` elsewhere): the first longer entity of its label whose whole text
-   the detector's matching accepts for it, with at least the detector's reliability.
+   the detector's matching accepts for it, with at least the detector's reliability;
+4. an apposition ``A (B)`` of two entities of one label, ``B`` alone in the bracket,
+   that the character matching does not explain (``ammonium acetate (NH4Ac)``,
+   ``Thorazine (chlorpromazine)``, ``daidzein (4',7-dihydroxy-isoflavone)``): the two
+   name one concept, so when the KB knows exactly one of them, the other is linked as
+   that one.
 
 So a pipeline links short forms the same way with the detector or without it.
 """
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from spacy.tokens import Doc, Span
 
@@ -27,19 +32,49 @@ from ..abbreviations.storage import ABBREVIATIONS_KEY, abbreviation_pairs
 from .normalize import normalize
 
 
+def _bracketed(ents: List[Span]) -> List[Tuple[Span, Span, bool]]:
+    """Consecutive entities of one label written ``A (B)``: the bracket closes, or
+    the list in it goes on, right after ``B``; the flag tells whether ``B`` is the
+    bracket's whole content."""
+    pairs = []
+    text = ents[0].doc.text if ents else ""
+    for outer, inner in zip(ents, ents[1:]):
+        if outer.label_ != inner.label_:
+            continue
+        between = text[outer.end_char:inner.start_char]
+        after = text[inner.end_char:inner.end_char + 1]
+        if between.strip() == "(" and after in (")", ";", ","):
+            pairs.append((outer, inner, after == ")"))
+    return pairs
+
+
 def _entity_pairs(ents: List[Span]) -> Dict[str, str]:
     found: Dict[str, str] = {}
-    text = ents[0].doc.text if ents else ""
-    for long, short in zip(ents, ents[1:]):
-        if long.label_ != short.label_ or len(short.text) >= len(long.text):
-            continue
-        between = text[long.end_char:short.start_char]
-        after = text[short.end_char:short.end_char + 1]
-        if between.strip() != "(" or after not in (")", ";", ","):
-            continue
-        if " " not in short.text.strip() and best_match(short.text, long.text) is not None:
+    for long, short, _alone in _bracketed(ents):
+        if (len(short.text) < len(long.text) and " " not in short.text.strip()
+                and best_match(short.text, long.text) is not None):
             found.setdefault(normalize(short.text), long.text)
     return found
+
+
+def _appositions(ents: List[Span], found: Dict[str, str],
+                 known: Callable[[str, str], bool]) -> Dict[str, str]:
+    """``A (B)`` entity pairs where the KB knows one text exactly: the other -> it.
+    ``B`` must fill the bracket: a list in brackets is more often the members or
+    features of ``A`` (``Denys-Drash syndrome (nephropathy, gonadal anomaly, …)``)."""
+    same: Dict[str, str] = {}
+    for outer, inner, alone in _bracketed(ents):
+        if not alone:
+            continue
+        keys = normalize(outer.text), normalize(inner.text)
+        if not all(keys) or keys[0] == keys[1] or any(k in found for k in keys):
+            continue
+        outer_known, inner_known = (known(outer.label_, k) for k in keys)
+        if outer_known and not inner_known:
+            same.setdefault(keys[1], outer.text)
+        elif inner_known and not outer_known:
+            same.setdefault(keys[0], inner.text)
+    return same
 
 
 def _looks_short(text: str) -> bool:
@@ -76,7 +111,7 @@ def defined_short_forms(doc: Doc, ents: List[Span],
     doc (Doc): The document.
     ents (List[Span]): Its entities to link, in order.
     known (Optional[Callable[[str, str], bool]]): Whether (label, key) is a KB alias;
-        None leaves out the long forms of undefined short forms (step 3).
+        None leaves out steps 3 and 4, which need it.
     RETURNS (Dict[str, str]): The first long form of each short form, entity pairs first.
     """
     found = _entity_pairs(ents)
@@ -88,4 +123,5 @@ def defined_short_forms(doc: Doc, ents: List[Span],
         found.setdefault(normalize(short.text), long.text)
     if known is not None:
         found.update(_implied_pairs(ents, found, known))
+        found.update(_appositions(ents, found, known))
     return found
