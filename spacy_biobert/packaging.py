@@ -91,7 +91,7 @@ def linking_kb_meta(model: Path, notice: str) -> Optional[Dict[str, Any]]:
     model (Path): The pipeline folder; its ``*/kb.bin`` is the entity linker's KB.
     notice (str): The NLM notice of ``configs/meta.json`` (``{mesh_version}`` filled in).
     """
-    from .linking.kb import read_header
+    from .linking.kbfile import read_header
 
     files = sorted(model.glob("*/kb.bin"))
     if not files:

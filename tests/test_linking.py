@@ -1,12 +1,15 @@
 """Entity linking: vocabulary readers, KB file, candidates, the linker, evaluation."""
 import json
+import pickle
 import time
 from pathlib import Path
 from typing import List, Tuple
 
+import numpy as np
 import pytest
 import spacy
 import srsly
+from scipy import sparse
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 from typer.testing import CliRunner
@@ -230,6 +233,66 @@ def test_kb_file_round_trip_and_versions(kb: LinkingKB, tmp_path: Path) -> None:
         LinkingKB.from_disk(tmp_path / "junk.bin")
 
 
+def test_kb_file_is_mapped_shared_and_rewritable(kb: LinkingKB, tmp_path: Path) -> None:
+    """Format 3: tables are views of the mapped file; a mapped KB pickles, and its file
+    can be rewritten while it is mapped."""
+    path = tmp_path / "kb.bin"
+    kb.to_disk(path)
+    assert json.loads(path.read_bytes().partition(b"\n")[0])["format_version"] == 3
+    mapped = LinkingKB.from_disk(path)
+    assert isinstance(mapped.ids.blob, memoryview)
+    assert isinstance(mapped.aliases["CHEMICAL"].keys.blob, memoryview)
+    assert mapped.ngrams["CHEMICAL"].nearest("famotidne", 1) == kb.ngrams["CHEMICAL"].nearest(
+        "famotidne", 1)
+    copy = pickle.loads(pickle.dumps(mapped))
+    assert copy.concepts_for("CHEMICAL", "famotidine") == ["MESH:D015738"]
+    mapped.to_disk(path)  # replaced, not truncated under the mapping
+    assert mapped.name_of("OMIM:270400") == LinkingKB.from_disk(path).name_of("OMIM:270400")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".kb.bin")]
+
+
+def _old_kb_file(kb: LinkingKB, path: Path, version: int, body: dict) -> LinkingKB:
+    """Write ``body`` as a KB file of an older format version, read it back and check
+    that it answers exact lookups as ``kb`` does."""
+    data = srsly.msgpack_dumps(body)
+    header = dict(kb.header(), format_version=version, body_bytes=len(data))
+    path.write_bytes(json.dumps(header).encode() + b"\n" + data)
+    old_kb = LinkingKB.from_disk(path)
+    for label, key in [("CHEMICAL", "famotidine"), ("DISEASE", "fph2"), ("DISEASE", "nothing")]:
+        assert old_kb.concepts_for(label, key) == kb.concepts_for(label, key)
+    return old_kb
+
+
+def test_format_2_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:
+    """A KB with its packed tables inside the msgpack body loads and answers alike."""
+    order = kb._id_index.order
+    body = {"ids": kb.ids.to_dict(), "names": kb.names.to_dict(),
+            "id_order": order.tobytes() if order is not None else b"",
+            "alt_ids": kb.alt_ids, "priors": kb.priors, "tokens": kb.tokens,
+            "aliases": {label: t.to_dict() for label, t in kb.aliases.items()},
+            "ngrams": {label: ix.to_dict() for label, ix in kb.ngrams.items()}}
+    for label, index in kb.ngrams.items():  # before format 3: the weights themselves
+        weights = index.matrix.multiply(index.idf[:, None]).multiply(index.inverse_norms)
+        legacy = sparse.csr_matrix(weights, dtype=np.float32)
+        body["ngrams"][label] = dict(body["ngrams"][label], data=legacy.data.tobytes(),
+                                     indices=legacy.indices.tobytes(),
+                                     indptr=legacy.indptr.astype(np.int64).tobytes())
+        del body["ngrams"][label]["inverse_norms"]
+    old_kb = _old_kb_file(kb, tmp_path / "v2.bin", 2, body)
+    assert old_kb.name_of("MESH:D003693") == "Delirium"
+    assert old_kb.ngrams["CHEMICAL"].inverse_norms is None
+    for query in ("famotidne", "delirum", "foobarin 1"):
+        for label in ("CHEMICAL", "DISEASE"):
+            counts = kb.ngrams[label].nearest(query, 3)
+            weights = old_kb.ngrams[label].nearest(query, 3)
+            assert [k for k, _ in weights] == [k for k, _ in counts]
+            assert [s for _, s in weights] == pytest.approx([s for _, s in counts], abs=1e-5)
+    cut = tmp_path / "v2cut.bin"
+    cut.write_bytes((tmp_path / "v2.bin").read_bytes()[:-5])
+    with pytest.raises(VocabError, match=r"v2cut\.bin: truncated KB file"):
+        LinkingKB.from_disk(cut)
+
+
 def test_format_1_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:
     """A KB written before the packed tables (lists and dicts) loads and answers alike."""
     ngrams = {}
@@ -241,12 +304,7 @@ def test_format_1_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:
             "alt_ids": kb.alt_ids, "priors": kb.priors, "tokens": kb.tokens, "ngrams": ngrams,
             "aliases": {label: {key: table.get(key) for key in table.keys}
                         for label, table in kb.aliases.items()}}
-    data = srsly.msgpack_dumps(body)
-    header = dict(kb.header(), format_version=1, body_bytes=len(data))
-    (tmp_path / "v1.bin").write_bytes(json.dumps(header).encode() + b"\n" + data)
-    old_kb = LinkingKB.from_disk(tmp_path / "v1.bin")
-    for label, key in [("CHEMICAL", "famotidine"), ("DISEASE", "fph2"), ("DISEASE", "nothing")]:
-        assert old_kb.concepts_for(label, key) == kb.concepts_for(label, key)
+    old_kb = _old_kb_file(kb, tmp_path / "v1.bin", 1, body)
     assert old_kb.name_of("OMIM:270400") == kb.name_of("OMIM:270400") is not None
     assert old_kb.ngrams["CHEMICAL"].nearest("famotidne", 1) == kb.ngrams["CHEMICAL"].nearest(
         "famotidne", 1)

@@ -3,11 +3,13 @@
 The n-gram index is a sparse ``n-grams x aliases`` matrix of L2-normalized TF-IDF
 weights (the candidate generator of scispacy and of Sung et al. 2020, BioSyn, without
 the approximate-neighbour library): a query's cosine similarity to every alias is one
-sparse vector-matrix product, a few milliseconds for a 10^6-alias vocabulary.
+sparse vector-matrix product, a few milliseconds for a 10^6-alias vocabulary. The
+matrix holds each alias's n-gram counts (one byte each) and the weights are applied
+at query time: the n-gram's IDF to the query, one over the alias's norm to the scores.
 """
 import math
 from collections import Counter
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -29,13 +31,16 @@ class NgramIndex:
     """Cosine nearest neighbours of a key among a fixed list of alias keys."""
 
     def __init__(self, keys: StringTable, vocab: Dict[str, int], idf: np.ndarray,
-                 matrix: sparse.csr_matrix) -> None:
+                 matrix: sparse.csr_matrix, inverse_norms: Optional[np.ndarray] = None) -> None:
         """keys: the alias keys (column order); vocab: n-gram -> row; idf: per row;
-        matrix: ``len(vocab) x len(keys)`` weights."""
+        matrix: ``len(vocab) x len(keys)`` n-gram counts; inverse_norms: one over each
+        alias's TF-IDF norm (None: the matrix holds the normalized weights themselves,
+        as KB files before format 3 do)."""
         self.keys = keys
         self.vocab = vocab
         self.idf = idf
         self.matrix = matrix
+        self.inverse_norms = inverse_norms
 
     @classmethod
     def build(cls, keys: Sequence[str], max_key_length: int = 80) -> "NgramIndex":
@@ -60,10 +65,10 @@ class NgramIndex:
         data = np.asarray(counts, dtype=np.float32) * idf[row_arr]
         col_arr = np.asarray(cols, dtype=np.int32)
         norms = np.sqrt(np.bincount(col_arr, weights=data * data, minlength=len(kept)))
-        data = (data / norms[col_arr]).astype(np.float32)
-        matrix = sparse.csr_matrix((data, (row_arr, col_arr)), shape=(len(vocab), len(kept)),
-                                   dtype=np.float32)
-        return cls(StringTable.from_strings(kept), vocab, idf, matrix)
+        inverse = (1.0 / np.maximum(norms, 1e-12)).astype(np.float32)
+        matrix = sparse.csr_matrix((np.asarray(counts, dtype=np.uint8), (row_arr, col_arr)),
+                                   shape=(len(vocab), len(kept)), dtype=np.uint8)
+        return cls(StringTable.from_strings(kept), vocab, idf, matrix, inverse)
 
     def _query_vector(self, key: str) -> Tuple[np.ndarray, np.ndarray]:
         rows, weights = [], []
@@ -85,7 +90,11 @@ class NgramIndex:
         if not len(rows) or not len(self.keys):
             return []
         sub = self.matrix[rows]
+        if self.inverse_norms is not None:
+            weights = weights * self.idf[rows]
         scores = np.asarray(sub.T @ weights).ravel() if sub.nnz else np.zeros(0)
+        if self.inverse_norms is not None and scores.size:
+            scores = scores * self.inverse_norms
         if not scores.size or not scores.any():
             return []
         top = min(k, scores.size)
@@ -96,18 +105,23 @@ class NgramIndex:
     def to_dict(self) -> Dict[str, object]:
         """Plain arrays for msgpack."""
         m = self.matrix
-        return {"keys": self.keys.to_dict(), "vocab": self.vocab, "idf": self.idf.tobytes(),
-                "shape": list(m.shape), "data": m.data.tobytes(),
-                "indices": m.indices.astype(np.int32).tobytes(),
-                "indptr": m.indptr.astype(np.int64).tobytes()}
+        out = {"keys": self.keys.to_dict(), "vocab": self.vocab, "idf": self.idf.tobytes(),
+               "shape": list(m.shape), "data": m.data.tobytes(),
+               "indices": m.indices.astype(np.int32).tobytes(),
+               "indptr": m.indptr.astype(np.int64).tobytes()}
+        if self.inverse_norms is not None:
+            out["inverse_norms"] = self.inverse_norms.tobytes()
+        return out
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "NgramIndex":
         """Inverse of :meth:`to_dict`."""
+        inverse = data.get("inverse_norms")
         matrix = sparse.csr_matrix(
-            (np.frombuffer(data["data"], dtype=np.float32),
+            (np.frombuffer(data["data"], dtype=np.float32 if inverse is None else np.uint8),
              np.frombuffer(data["indices"], dtype=np.int32),
              np.frombuffer(data["indptr"], dtype=np.int64)),
             shape=tuple(data["shape"]))
         idf = np.frombuffer(data["idf"], dtype=np.float32)
-        return cls(StringTable.from_dict(data["keys"]), data["vocab"], idf, matrix)
+        return cls(StringTable.from_dict(data["keys"]), data["vocab"], idf, matrix,
+                   None if inverse is None else np.frombuffer(inverse, dtype=np.float32))

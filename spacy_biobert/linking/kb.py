@@ -1,29 +1,25 @@
 """The linking knowledge base: concepts, normalized aliases, training priors, n-gram index.
 
-Saved as one file: a JSON header line (``format``, ``format_version``,
-``mesh_version``, build report) followed by a msgpack body, so a wrong or truncated
-file fails with a message naming it before any lookup. Built with plain dicts, the KB
-is packed into the compact tables of :mod:`.tables` by :meth:`LinkingKB.build_index`
-and stays read-only from then on (loaded KBs are packed).
+Saved as one file (:mod:`.kbfile`: a JSON header line, a msgpack body and the tables'
+arrays, memory-mapped when read from disk), so a wrong or truncated file fails with a
+message naming it before any lookup. Built with plain dicts, the KB is packed into the
+compact tables of :mod:`.tables` by :meth:`LinkingKB.build_index` and stays read-only
+from then on (loaded KBs are packed).
 """
-import json
 from collections import Counter
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
-import srsly
 
 from ..labels import DISEASE
+from . import kbfile
 from .candidates import NgramIndex
 from .normalize import normalize, singular, token_key
 from .tables import KeyedLists, StringIndex, StringTable
 from .vocab import Concept, PathLike, VocabError
 
-FORMAT = "spacy-biobert-linking-kb"
-#: 2: packed tables; 1 (dicts and lists) is still read, and packed on loading.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: Body fields whose byte strings go to the file's array section.
+ARRAY_FIELDS = ("ids", "names", "id_order", "aliases", "ngrams")
 #: Labels with a word-order-free token index (diseases: "pancreatic tumors" is
 #: "Neoplasms, Pancreatic"); systematic chemical names gain little from it.
 TOKEN_LABELS = (DISEASE,)
@@ -160,11 +156,11 @@ class LinkingKB:
     # serialization --------------------------------------------------------------
     def header(self) -> Dict[str, object]:
         """The file header: format, versions and the build report."""
-        return {"format": FORMAT, "format_version": FORMAT_VERSION,
+        return {"format": kbfile.FORMAT, "format_version": kbfile.FORMAT_VERSION,
                 "mesh_version": self.mesh_version, "report": self.report}
 
     def to_bytes(self) -> bytes:
-        """The KB file's content: header line + msgpack body (packs the KB first)."""
+        """The KB file's content (:mod:`.kbfile`; packs the KB first)."""
         self._pack()
         order = self._id_index.order
         body = {"ids": self.ids.to_dict(), "names": self.names.to_dict(),
@@ -174,13 +170,15 @@ class LinkingKB:
                 "priors": self.priors,
                 "ngrams": {lab: ix.to_dict() for lab, ix in self.ngrams.items()},
                 "tokens": self.tokens}
-        data = srsly.msgpack_dumps(body)
-        header = dict(self.header(), body_bytes=len(data))
-        return json.dumps(header).encode("utf8") + b"\n" + data
+        return kbfile.dump(self.header(), body, ARRAY_FIELDS)
 
     def to_disk(self, path: PathLike) -> None:
-        """Write the KB file (header line + msgpack body)."""
-        Path(path).write_bytes(self.to_bytes())
+        """Write the KB file (replacing, not overwriting, one a process may have mapped)."""
+        kbfile.write(path, self.to_bytes())
+
+    def __reduce__(self) -> Tuple[Any, Tuple[bytes]]:
+        # A KB read from disk holds views of a memory-mapped file: pickle its content.
+        return (LinkingKB.from_bytes, (self.to_bytes(),))
 
     @classmethod
     def from_disk(cls, path: PathLike, mesh_version: Optional[str] = None) -> "LinkingKB":
@@ -188,17 +186,17 @@ class LinkingKB:
 
         mesh_version (Optional[str]): Require this MeSH version (None = any).
         """
-        file = Path(path)
-        if not file.is_file():
-            raise VocabError("KB file not found: build it with `python -m spacy_biobert "
-                             "build-kb`", path=path)
-        return cls.from_bytes(file.read_bytes(), mesh_version, source=path)
+        return cls._from_parsed(*kbfile.read(path), mesh_version, source=path)
 
     @classmethod
     def from_bytes(cls, data: bytes, mesh_version: Optional[str] = None,
                    source: PathLike = "<bytes>") -> "LinkingKB":
         """Inverse of :meth:`to_bytes`; errors name ``source``."""
-        header, body = _parse(data, source)
+        return cls._from_parsed(*kbfile.parse(data, source), mesh_version, source=source)
+
+    @classmethod
+    def _from_parsed(cls, header: Dict[str, Any], body: Dict[str, Any],
+                     mesh_version: Optional[str], source: PathLike) -> "LinkingKB":
         if mesh_version is not None and header.get("mesh_version") != mesh_version:
             raise VocabError(f"KB built from MeSH {header.get('mesh_version')!r}, "
                              f"expected {mesh_version!r}: rebuild it (build-kb)", path=source)
@@ -228,47 +226,6 @@ def _token_table(keys: Iterable[str]) -> Dict[str, List[str]]:
         if tkey:
             table.setdefault(tkey, []).append(key)
     return table
-
-
-def read_header(path: PathLike) -> Dict[str, Any]:
-    """The JSON header of a KB file (format, MeSH version, build report), body unread.
-
-    RETURNS (Dict[str, Any]): The header; a file that is not a KB is a VocabError.
-    """
-    with Path(path).open("rb") as handle:
-        first = handle.readline()
-    try:
-        header = json.loads(first.decode("utf8"))
-    except (UnicodeDecodeError, ValueError):
-        header = None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise VocabError(f"not a linking KB file (format is not {FORMAT!r})", path=path, line=1)
-    return header
-
-
-def _parse(data: bytes, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    end = data.find(b"\n")
-    first = data[:end] if end >= 0 else data
-    rest = memoryview(data)[end + 1:] if end >= 0 else memoryview(b"")  # no copy of the body
-    try:
-        header = json.loads(first.decode("utf8"))
-    except (UnicodeDecodeError, ValueError):
-        raise VocabError("not a linking KB file (no JSON header line)", path=path,
-                         line=1) from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise VocabError(f"not a linking KB file (format is not {FORMAT!r})", path=path, line=1)
-    if header.get("format_version") not in READABLE_VERSIONS:
-        raise VocabError(f"KB format version {header.get('format_version')!r}, this version of "
-                         f"spacy-biobert reads {', '.join(map(str, READABLE_VERSIONS))}: "
-                         "rebuild it (build-kb)", path=path, line=1)
-    if len(rest) != header.get("body_bytes"):
-        raise VocabError(f"truncated KB file: {len(rest)} of {header.get('body_bytes')} body "
-                         "bytes", path=path)
-    try:
-        body = srsly.msgpack_loads(rest)  # type: ignore[arg-type]
-    except Exception as err:  # msgpack raises several types for damaged data
-        raise VocabError(f"damaged KB body: {err}", path=path) from None
-    return header, body
 
 
 def build_kb(*, descriptors: Optional[PathLike] = None,

@@ -5,7 +5,7 @@ A KB of MeSH holds about a million alias keys, concept ids and names. As Python
 UTF-8 blob with an offset array (and, for a sorted table, binary search on it), so the
 strings cost their bytes and loading is a few array copies instead of a million objects.
 """
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -17,7 +17,9 @@ _MAX_OFFSET = int(np.iinfo(OFFSET).max)
 class StringTable:
     """A sequence of strings stored as one UTF-8 blob and ``n + 1`` offsets."""
 
-    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+    def __init__(self, blob: Union[bytes, memoryview], offsets: np.ndarray) -> None:
+        """blob: the UTF-8 bytes (or a read-only view of them, as in a mapped KB file);
+        offsets: where each string starts, and the end."""
         self.blob = blob
         self.offsets = offsets
         self._bounds = np.ascontiguousarray(offsets).data  # plain ints, fast to index
@@ -34,7 +36,7 @@ class StringTable:
     def raw(self, i: int) -> bytes:
         """The UTF-8 bytes of string ``i``."""
         bounds = self._bounds
-        return self.blob[bounds[i]:bounds[i + 1]]
+        return bytes(self.blob[bounds[i]:bounds[i + 1]])
 
     def __getitem__(self, i: int) -> str:
         if not -len(self) <= i < len(self):
@@ -53,7 +55,9 @@ class StringTable:
         """Inverse of :meth:`to_dict`; a plain list of strings is packed."""
         if isinstance(data, list):
             return cls.from_strings(data)
-        return cls(bytes(data["blob"]), np.frombuffer(data["offsets"], dtype=OFFSET))
+        blob = data["blob"]
+        return cls(blob if isinstance(blob, (bytes, memoryview)) else bytes(blob),
+                   np.frombuffer(data["offsets"], dtype=OFFSET))
 
 
 class StringIndex:
