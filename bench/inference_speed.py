@@ -14,7 +14,9 @@ load hits all of them alike; the medians are reported.
 
 It prints one row per precision (ratios to fp32) and the PubMed projection (about
 36 million abstracts, 7 billion words): hours on one core at the measured words/s per
-thread, and the cores that annotate it in 24 hours.
+thread, and the cores that annotate it in 24 hours. With ``--max-batch-items A,B`` each
+precision is measured at each setting of the transformer's ``max_batch_items`` (the
+padded tokens of the documents it runs at once), one row each.
 """
 import argparse
 import json
@@ -74,8 +76,9 @@ def prepare(model: Path, precisions: Sequence[str], workdir: Path) -> Dict[str, 
 
 
 def measure(path: str, texts: List[str], threads: int, batch_size: int,
-            dev: Optional[Path], limit: int) -> Dict[str, Any]:
-    """Load ``path`` and time it (runs in the child interpreter)."""
+            dev: Optional[Path], limit: int, max_batch_items: int = 0) -> Dict[str, Any]:
+    """Load ``path`` and time it (runs in the child interpreter); ``max_batch_items``
+    other than 0 replaces the transformer component's."""
     import torch
 
     torch.set_num_threads(threads)
@@ -84,6 +87,8 @@ def measure(path: str, texts: List[str], threads: int, batch_size: int,
 
     nlp = spacy.load(path)
     load_s = time.perf_counter() - start
+    if max_batch_items:
+        nlp.get_pipe("transformer").cfg["max_batch_items"] = max_batch_items
     nlp(texts[0])
     start = time.perf_counter()
     words = sum(sum(1 for t in doc if not t.is_space)
@@ -126,10 +131,10 @@ def dev_scores(nlp: Any, dev: Path, limit: int, batch_size: int) -> Dict[str, An
 
 
 def run_child(path: str, texts_file: Path, args: argparse.Namespace,
-              score: bool) -> Dict[str, Any]:
+              score: bool, max_batch_items: int = 0) -> Dict[str, Any]:
     cmd = [sys.executable, __file__, path, "--child", "--texts", str(texts_file),
            "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-           "--limit", str(args.limit)]
+           "--limit", str(args.limit), "--max-batch-items", str(max_batch_items)]
     if score and args.dev is not None:
         cmd += ["--dev", str(args.dev)]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), HF_HUB_OFFLINE="1")
@@ -139,11 +144,17 @@ def run_child(path: str, texts_file: Path, args: argparse.Namespace,
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def variant_name(precision: str, max_batch_items: int) -> str:
+    """The row of a precision at a ``max_batch_items`` (0: as saved)."""
+    return f"{precision} @ {max_batch_items}" if max_batch_items else precision
+
+
 def summarize(runs: Dict[str, List[Dict[str, Any]]],
               prepared: Dict[str, Dict[str, Any]], threads: int) -> Dict[str, Dict[str, Any]]:
-    """Medians over the repeats, ratios to fp32, and the PubMed projection."""
+    """Medians over the repeats, ratios to (the first) fp32, and the PubMed projection."""
     rows: Dict[str, Dict[str, Any]] = {}
-    for precision, measured in runs.items():
+    for name, measured in runs.items():
+        precision = name.split(" @ ")[0]
         row = {key: measured[0][key] for key in ("words", "ner_f1", "cid_f1")
                if key in measured[0]}
         for key in ("words_per_second", "load_s", "peak_rss_mb"):
@@ -153,8 +164,8 @@ def summarize(runs: Dict[str, List[Dict[str, Any]]],
         per_core = row["words_per_second"] / threads
         row["pubmed_core_hours"] = round(PUBMED_WORDS / per_core / 3600)
         row["pubmed_cores_24h"] = round(row["pubmed_core_hours"] / 24)
-        rows[precision] = row
-    base = rows.get("fp32")
+        rows[name] = row
+    base = next((rows[name] for name in rows if name.split(" @ ")[0] == "fp32"), None)
     if base is not None:
         for row in rows.values():
             row["speedup"] = round(row["words_per_second"] / base["words_per_second"], 2)
@@ -184,6 +195,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--precisions", default=",".join(PRECISIONS))
     parser.add_argument("--threads", type=int, default=1, help="threads per process")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-batch-items", default="0",
+                        help="transformer max_batch_items settings to compare, comma-"
+                             "separated (0: the pipeline's own)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--speed-only", action="store_true",
                         help="time only; no F1 (--dev still gives the texts)")
@@ -195,23 +209,29 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
     args = parse_args(argv)
     texts = read_texts(args.dev, args.texts, args.limit)
+    settings = [int(v) for v in str(args.max_batch_items).split(",") if v.strip()] or [0]
+    if any(v < 0 for v in settings):
+        raise SystemExit(f"--max-batch-items: {args.max_batch_items!r} (positive numbers, "
+                         "or 0 for the pipeline's own)")
     if args.child:
         print(json.dumps(measure(str(args.model), texts, args.threads, args.batch_size,
-                                 args.dev, args.limit)))
+                                 args.dev, args.limit, settings[0])))
         return {}
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:
         prepared = prepare(args.model, precisions, Path(tmp))
         texts_file = Path(tmp) / "texts.txt"
         texts_file.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf8")
-        runs: Dict[str, List[Dict[str, Any]]] = {p: [] for p in precisions}
+        variants = [(p, v) for p in precisions for v in settings]
+        runs: Dict[str, List[Dict[str, Any]]] = {variant_name(p, v): [] for p, v in variants}
         for repeat in range(args.repeats):
-            for precision in precisions:
-                print(f"[{repeat + 1}/{args.repeats}] {precision}", file=sys.stderr)
+            for precision, setting in variants:
+                name = variant_name(precision, setting)
+                print(f"[{repeat + 1}/{args.repeats}] {name}", file=sys.stderr)
                 # Scores do not change between repeats: the first one computes them.
-                runs[precision].append(run_child(prepared[precision]["path"], texts_file,
-                                                 args, score=repeat == 0 and
-                                                 not args.speed_only))
+                runs[name].append(run_child(prepared[precision]["path"], texts_file, args,
+                                            score=repeat == 0 and not args.speed_only,
+                                            max_batch_items=setting))
     rows = summarize(runs, prepared, args.threads)
     print_table(rows)
     if args.output is not None:

@@ -38,6 +38,20 @@ def test_summary_gives_ratios_deltas_and_the_pubmed_projection(bench: ModuleType
     assert rows["fp32"]["pubmed_cores_24h"] == round(rows["fp32"]["pubmed_core_hours"] / 24)
 
 
+def test_max_batch_items_settings_are_rows_against_the_first_fp32(bench: ModuleType) -> None:
+    run = {"words": 10, "words_per_second": 1000.0, "load_s": 1.0, "peak_rss_mb": 900.0}
+    names = [bench.variant_name(p, v) for p in ("fp32", "int8") for v in (4096, 1024)]
+    assert names == ["fp32 @ 4096", "fp32 @ 1024", "int8 @ 4096", "int8 @ 1024"]
+    assert bench.variant_name("fp32", 0) == "fp32"
+    runs = {name: [dict(run, words_per_second=1000.0 * (i + 1))]
+            for i, name in enumerate(names)}
+    prepared = {p: {"optimize_s": 0.0, "transformer_mb": 1.0} for p in ("fp32", "int8")}
+    rows = bench.summarize(runs, prepared, threads=1)
+    assert [rows[n]["speedup"] for n in names] == [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(SystemExit, match="max-batch-items"):
+        bench.main(["model", "--texts", __file__, "--max-batch-items", "-5"])
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not has_module("onnxruntime"), reason="onnxruntime not installed: "
                     "pip install 'spacy-biobert[onnx]'")
