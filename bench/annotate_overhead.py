@@ -14,7 +14,9 @@ Three measurements, each side by side in one run, printed as ratios:
    (docs/s after the first batch, and wall time including worker start-up), plus one
    process held to one torch thread: how much a single process already gets from the
    second core, and so the most that two processes can add. Goal: speed-up >= 1.5.
-   Run it on an idle machine, without ``OMP_NUM_THREADS``.
+   Run it on an idle machine, without ``OMP_NUM_THREADS``. ``--precision`` runs all
+   three at that inference precision (``annotate --precision``); its goal for
+   ``onnx-int8``: words/s per core of two processes >= 0.9x one process on one thread.
 
 Texts are BC5CDR/NCBI abstracts (``--texts``, a ``.spacy`` file) repeated as needed::
 
@@ -30,7 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Optional
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -134,7 +136,8 @@ class _TimedSink:
         return sum(self.sizes[1:]) / (self.times[-1] - self.times[0])
 
 
-def processes(model: str, texts: List[str], batch_size: int, tmp: Path) -> None:
+def processes(model: str, texts: List[str], batch_size: int, tmp: Path,
+              precision: Optional[str] = None) -> None:
     """n_process 2 vs 1, and what one process gets from its second torch thread."""
     from spacy_biobert.annotate import annotate
     from spacy_biobert.io import open_sink, open_source
@@ -148,13 +151,15 @@ def processes(model: str, texts: List[str], batch_size: int, tmp: Path) -> None:
         sink = _TimedSink(open_sink(str(tmp / f"processes{n}{threads}.jsonl")))
         start = time.perf_counter()
         summary = annotate(model, open_source(str(src)), sink, batch_size=batch_size,
-                           n_process=n, threads=threads)
+                           n_process=n, threads=threads, precision=precision)
         times[name] = time.perf_counter() - start
         rates[name] = sink.steady_rate()
         assert summary.docs == len(texts)
         print(f"processes: {name}: {times[name]:.1f} s with start-up, "
               f"{rates[name]:.2f} docs/s after the first batch")
     one, single, two = (rates[k] for k in runs)
+    print(f"processes ({precision or 'as saved'}): per core, 2 processes vs 1 process on 1 "
+          f"thread: {two / 2 / single:.2f}x")
     print(f"processes: n_process 2 vs 1 (default threads): {two / one:.2f}x (goal >= 1.5); "
           f"vs 1 process on 1 thread: {two / single:.2f}x; one process gains "
           f"{one / single:.2f}x from torch's second thread, so the most two processes can "
@@ -173,6 +178,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=20000)
     parser.add_argument("--only", choices=["overhead", "memory", "processes"], default=None)
+    parser.add_argument("--precision", default=None,
+                        help="processes: transformer precision (fp32, int8, onnx, onnx-int8)")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--tmp", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -187,7 +194,7 @@ def main() -> None:
         if args.only in (None, "memory"):
             memory(args.texts, args.small, args.large, tmp)
         if args.only in (None, "processes"):
-            processes(args.model, texts, args.batch_size, tmp)
+            processes(args.model, texts, args.batch_size, tmp, args.precision)
 
 
 if __name__ == "__main__":
