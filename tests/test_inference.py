@@ -296,6 +296,23 @@ def test_forked_workers_make_their_own_session(fp32_copy: Callable[[], Language]
     assert [[(e.text, e.label_) for e in doc.ents] for doc in docs] == expected
 
 
+@needs_onnxruntime
+def test_a_session_made_before_a_fork_is_kept_not_destroyed(
+        fp32_copy: Callable[[], Language], monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a forked worker the parent's session must not be destroyed (its destructor
+    can wait forever on a lock of the parent's threads): it is kept, a new one made."""
+    from spacy_biobert.inference import shim
+
+    nlp = optimize(fp32_copy(), "onnx-int8")
+    expected = _ents(nlp)
+    runtime = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    parent = runtime.session()
+    monkeypatch.setattr(shim.os, "getpid", lambda: -12345)  # as in a forked worker
+    child = runtime.session()
+    assert child is not parent and any(s is parent for s in shim.INHERITED_SESSIONS)
+    assert runtime.session() is child and _ents(nlp) == expected
+
+
 def test_optimized_config_over_fp32_weights_is_refused(trained_nlp: Language,
                                                        tmp_path: Path) -> None:
     trained_nlp.to_disk(tmp_path / "fp32")

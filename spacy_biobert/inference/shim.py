@@ -12,7 +12,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import srsly
 import torch
@@ -24,6 +24,8 @@ from transformers.modeling_outputs import BaseModelOutput, BaseModelOutputWithPo
 from .onnx_graph import check_graph, export_graph, make_session, quantize_graph, run_session
 from .precision import ONNX_PRECISIONS, InferenceError
 
+#: Sessions a forked process inherited; kept, never destroyed in that process.
+INHERITED_SESSIONS: List[Any] = []
 #: Version of what :meth:`OptimizedShim.to_bytes` writes; another one is refused on load.
 FORMAT = 1
 FORMAT_KEY = "spacy_biobert_inference"
@@ -107,6 +109,10 @@ class OptimizedShim(HFShim):
         not survive ``fork``) and after ``torch.set_num_threads`` changed the count."""
         key = (os.getpid(), self.threads or torch.get_num_threads())
         if self._session is None or self._session_key != key:
+            if self._session is not None and self._session_key[0] != key[0]:
+                # Made before the fork: destroying it here would wait on a lock that
+                # one of the parent's ONNX Runtime threads held at the fork, forever.
+                INHERITED_SESSIONS.append(self._session)
             self._session = make_session(self.graph, key[1], self.precision)
             self._session_key = key
         return self._session
