@@ -94,19 +94,16 @@ def write(path: PathLike, content: bytes) -> None:
 
 
 def read(path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """(header, body) of a KB file: a format-3 file is memory-mapped (its arrays are
-    read-only views of the mapping), an older one read into memory."""
+    """(header, body) of a KB file, memory-mapped: the arrays of a format-3 file are
+    read-only views of the mapping; formats 1 and 2 are copied out of it."""
     file = Path(path)
     if not file.is_file():
         raise VocabError("KB file not found: build it with `python -m spacy_biobert "
                          "build-kb`", path=path)
-    header = read_header(path)
-    if header.get("format_version") != 3:
-        return parse(file.read_bytes(), path)
     with file.open("rb") as handle:
         try:
             mapped: Buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (ValueError, OSError):  # a file system without mmap
+        except (ValueError, OSError):  # an empty file, or a file system without mmap
             mapped = file.read_bytes()
     return parse(mapped, path)
 
@@ -147,7 +144,7 @@ def parse(data: Buffer, path: PathLike) -> Tuple[Dict[str, Any], Dict[str, Any]]
     expected = body_end
     if header["format_version"] == 3:
         expected = _aligned(body_end) + int(header.get("array_bytes") or 0)
-    if len(view) != expected or body_end > len(view):
+    if len(view) != expected:
         raise VocabError(f"truncated KB file: {len(view)} of {expected} bytes", path=path)
     try:
         body = srsly.msgpack_loads(view[end + 1:body_end])  # type: ignore[arg-type]
