@@ -209,10 +209,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
     args = parse_args(argv)
     texts = read_texts(args.dev, args.texts, args.limit)
-    settings = [int(v) for v in str(args.max_batch_items).split(",") if v.strip()] or [0]
-    if any(v < 0 for v in settings):
+    values = [v.strip() for v in str(args.max_batch_items).split(",") if v.strip()]
+    if not all(v.isdigit() for v in values):
         raise SystemExit(f"--max-batch-items: {args.max_batch_items!r} (positive numbers, "
                          "or 0 for the pipeline's own)")
+    settings = [int(v) for v in values] or [0]
     if args.child:
         print(json.dumps(measure(str(args.model), texts, args.threads, args.batch_size,
                                  args.dev, args.limit, settings[0])))

@@ -48,8 +48,9 @@ def test_max_batch_items_settings_are_rows_against_the_first_fp32(bench: ModuleT
     prepared = {p: {"optimize_s": 0.0, "transformer_mb": 1.0} for p in ("fp32", "int8")}
     rows = bench.summarize(runs, prepared, threads=1)
     assert [rows[n]["speedup"] for n in names] == [1.0, 2.0, 3.0, 4.0]
-    with pytest.raises(SystemExit, match="max-batch-items"):
-        bench.main(["model", "--texts", __file__, "--max-batch-items", "-5"])
+    for bad in ("-5", "abc", "1024,x"):
+        with pytest.raises(SystemExit, match="max-batch-items"):
+            bench.main(["model", "--texts", __file__, "--max-batch-items", bad])
 
 
 @pytest.mark.slow

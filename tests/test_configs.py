@@ -32,7 +32,7 @@ def test_config_is_valid_and_schedule_matches_budget(path: Path) -> None:
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     assert nlp.pipe_names == ["transformer", "ner_species", "ner_chemical", "ner_disease",
                               "ner_gene", "entity_propagator", "abbreviation_detector",
-                              "entity_linker", "relation_extractor"]
+                              "entity_linker", "relation_extractor", "doc_cleaner"]
     assert config["initialize"]["components"]["entity_linker"]["kb_path"] == \
         "corpus/linking_kb.bin"
     detector = nlp.get_pipe("abbreviation_detector")
@@ -122,7 +122,10 @@ def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path,
     losses: Dict[str, float] = {}
     nlp.update(examples, sgd=optimizer, losses=losses)
     assert losses["transformer"] > 0
-    doc = nlp("Aspirin and BRCA1 in mice .")
+    # The last component drops the transformer output; with it disabled the Doc keeps it.
+    assert nlp.pipe_names[-1] == "doc_cleaner"
+    assert nlp("Aspirin and BRCA1 in mice .")._.trf_data is None
+    doc = next(nlp.pipe(["Aspirin and BRCA1 in mice ."], disable=["doc_cleaner"]))
     assert len(doc) == 6 and doc._.trf_data is not None
     assert nlp.get_pipe("entity_linker").kb.mesh_version == "test-1"  # paths.kb was read
     # Cased: the tiny vocabulary is lower-case only, so "Aspirin" is unknown as written.

