@@ -42,7 +42,14 @@ def _setting(value: str) -> Optional[List[str]]:
         return []
     if value == "all":
         return None
-    return [label.strip() for label in value.split(",") if label.strip()]
+    from spacy_biobert.labels import LABELS
+
+    labels = [label.strip() for label in value.split(",") if label.strip()]
+    unknown = [label for label in labels if label not in LABELS]
+    if unknown or not labels:
+        raise SystemExit(f"--labels {value!r}: {', '.join(unknown) or 'no label'} is not one "
+                         f"of {', '.join(LABELS)} (or give 'none' or 'all')")
+    return labels
 
 
 def _predict(nlp: Any, path: Path, n_docs: int, batch_size: int) -> Dict[str, Any]:
@@ -74,6 +81,8 @@ def score_settings(nlp: Any, paths: List[Path], settings: List[str], *, n_docs: 
     from spacy_biobert.extensions import install_extensions
 
     install_extensions()
+    for value in settings:  # refused before the pipeline runs
+        _setting(value)
     results: Dict[str, Dict[str, Any]] = {}
     for path in paths:
         run = _predict(nlp, path, n_docs, batch_size)

@@ -62,3 +62,14 @@ def test_a_pipeline_without_the_detector_is_refused(tmp_path: Path) -> None:
         assert "biobert_abbreviation_detector is not in the pipeline" in str(err)
     else:
         raise AssertionError("no error")
+
+
+def test_unknown_labels_are_refused_naming_the_option(tmp_path: Path) -> None:
+    nlp = spacy.blank("en")
+    for bad, named in [("CHEMCAL", "CHEMCAL"), ("DISEASE,GENE", "GENE"), (",", "no label")]:
+        try:
+            _module().score_settings(nlp, [tmp_path / "missing.spacy"], ["none", bad])
+        except SystemExit as err:
+            assert f"--labels {bad!r}: {named} is not one of CHEMICAL" in str(err)
+        else:
+            raise AssertionError(f"{bad} accepted")
