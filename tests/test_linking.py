@@ -30,6 +30,7 @@ DESCRIPTORS = "\n".join([
     "D010051\tOvarian Neoplasms\tOvarian Cancer\tC04.588.322",
     "D000003\tAbattoirs\tSlaughterhouse\tJ01.576",
     "D011618\tPsychotic Disorders\tPsychosis\tF03.700",
+    "D007674\tKidney Diseases\tRenal Diseases\tC12.777.419",
 ]) + "\n"
 SUPPLEMENTARY = "C012345\tfoobarin\tfoobarine|FBR-1\tD015738\n"
 MEDIC = "\n".join([
@@ -201,7 +202,7 @@ def test_retired_training_id_reported(kb: LinkingKB) -> None:
 
 def test_bad_tsv_line_names_file_and_line(write_file) -> None:  # type: ignore[no-untyped-def]
     bad = write_file("bad.tsv", DESCRIPTORS + "D999999 no tabs here\n")
-    with pytest.raises(VocabError, match=r"bad\.tsv:9: malformed MeSH descriptor"):
+    with pytest.raises(VocabError, match=r"bad\.tsv:10: malformed MeSH descriptor"):
         build_kb(descriptors=bad)
     medic = write_file("bad_medic.txt", "D003693||Delirium\nnot a medic line\n")
     with pytest.raises(VocabError, match=r"bad_medic\.txt:2: malformed MEDIC"):
@@ -409,6 +410,18 @@ def test_word_order_and_head_variants_linked(linker_nlp: Language) -> None:
     doc = link(linker_nlp, text, [(0, 21, "DISEASE"), (26, len(text), "DISEASE")])
     assert [e.kb_id_ for e in doc.ents] == ["MESH:D001943", "MESH:D011618"]
     assert doc.ents[0]._.kb_candidates[0][1] < 1.0 + 0.5 + 0.2  # below an exact hit
+
+
+def test_vague_organ_mentions_linked_as_the_organs_disease(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.normalize import organ_disease, singular_noun
+
+    assert organ_disease("renal involvement") == "kidney disease"
+    assert organ_disease("cardiac abnormalities") == "heart disease"
+    assert organ_disease("renal") == organ_disease("renal cell carcinoma") == ""
+    assert singular_noun("liver injuries") == "liver injury"
+    text = "renal involvement and kidney lesions"
+    doc = link(linker_nlp, text, [(0, 17, "DISEASE"), (22, len(text), "DISEASE")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D007674", "MESH:D007674"]
 
 
 def test_salt_words_and_british_sulphate(linker_nlp: Language) -> None:

@@ -99,6 +99,40 @@ SALT_WORDS = frozenset({
     "monohydrate", "dihydrate", "anhydrous", "disodium"})
 
 
+#: Relational adjectives of organs and systems, as MeSH names the organ's diseases.
+ORGAN_NOUNS: Dict[str, str] = {
+    "renal": "kidney", "nephric": "kidney", "pulmonary": "lung", "hepatic": "liver",
+    "cardiac": "heart", "myocardial": "heart", "neurological": "nervous system",
+    "neurologic": "nervous system", "cutaneous": "skin", "dermal": "skin",
+    "ocular": "eye", "cerebral": "brain", "gastric": "stomach", "venous": "vascular",
+    "hematological": "hematologic", "visual": "vision"}
+#: Nouns that say only that something is wrong with what precedes them ("renal
+#: involvement", "pulmonary toxicity"): MeSH files such mentions under the disease
+#: of that organ or system.
+VAGUE_HEADS = frozenset({
+    "lesion", "involvement", "toxicity", "dysfunction", "damage", "complication",
+    "abnormality", "event", "manifestation", "injury", "impairment", "disturbance",
+    "anomaly", "failure", "loss"})
+
+
+def singular_noun(key: str) -> str:
+    """:func:`singular` that also turns a last word's ``-ies`` into ``-y``
+    (``liver injuries`` -> ``liver injury``); for mentions, not for index keys."""
+    if key.endswith("ies") and len(key.rsplit(" ", 1)[-1]) > 4:
+        return key[:-3] + "y"
+    return singular(key)
+
+
+def organ_disease(key: str) -> str:
+    """``renal involvement`` -> ``kidney disease``: a normalized key ending in a vague
+    head (:data:`VAGUE_HEADS`, singular or plural) with its organ adjectives as nouns
+    and the head replaced by "disease"; "" for any other key."""
+    words = key.split()
+    if len(words) < 2 or singular_noun(words[-1]) not in VAGUE_HEADS:
+        return ""
+    return " ".join([ORGAN_NOUNS.get(w, w) for w in words[:-1]] + ["disease"])
+
+
 def without_salt(key: str) -> str:
     """A normalized key without its salt words (``metformin hydrochloride`` ->
     ``metformin``); the key itself when it is all salt words or has none."""

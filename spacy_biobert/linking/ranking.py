@@ -1,8 +1,10 @@
 """Ranking a mention's candidates: string similarity plus the training prior.
 
 ``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
-name]``, where similarity is 1 for an exact normalized alias, 0.95 for an alias with
-the same words up to order, stems and generic heads (or without salt words), and the
+name]``, where similarity is 1 for an exact normalized alias (0.99 for one equal to
+the mention's singular or American spelling), 0.95 for an alias with the same words up
+to order, stems and generic heads (or without salt words, or, for a disease ending in a
+vague head, as the organ's disease: :func:`~.normalize.organ_disease`), and the
 n-gram cosine otherwise (which then also scales the two weights), ``P(ids | alias)``
 is the share of the alias's training mentions annotated with those ids (0 for an
 alias never seen in training), and the last term rewards a
@@ -14,10 +16,14 @@ from typing import Dict, List, Tuple
 
 from ..labels import DISEASE
 from .kb import LinkingKB
-from .normalize import american, singular, token_key, without_salt
+from .normalize import american, organ_disease, singular_noun, token_key, without_salt
 
 #: Similarity of an alias reached by word order, stems or salt words, not the text.
 TOKEN_SIMILARITY = 0.95
+#: Similarity of an alias equal to the mention's singular or American spelling: just
+#: below the mention's own text, so that of "phenothiazines" (the class) and
+#: "phenothiazine" (the compound) the text itself wins.
+VARIANT_SIMILARITY = 0.99
 #: Bonus of a concept whose preferred name has the mention's token key: of the
 #: concepts an alias names, the one the alias describes best ("autosomal dominant
 #: myotonia congenita" is the OMIM entry of that name, not the umbrella descriptor).
@@ -60,13 +66,17 @@ def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, fl
     bare = without_salt(key)
     if bare != key:
         found = _score_alias(kb, label, bare, TOKEN_SIMILARITY, weights, scores) or found
+    if not found and label == DISEASE:
+        organ = organ_disease(key)
+        for alias in ([organ, *kb.token_aliases(label, organ)] if organ else ()):
+            found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
     return found
 
 
 def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
     """Whether a normalized key (or its plural/spelling variants) is an exact alias."""
     return any(kb.prior_for(label, v) or kb.concepts_for(label, v)
-               for v in (key, singular(key), american(key)))
+               for v in (key, singular_noun(key), american(key)))
 
 
 def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
@@ -86,8 +96,9 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
     if not key:
         return []
     exact = False
-    for variant in dict.fromkeys((key, singular(key), american(key))):
-        exact = _score_alias(kb, label, variant, 1.0, weights, scores) or exact
+    for variant in dict.fromkeys((key, singular_noun(key), american(key))):
+        similarity = 1.0 if variant == key else VARIANT_SIMILARITY
+        exact = _score_alias(kb, label, variant, similarity, weights, scores) or exact
     if not exact:
         exact = _score_reduced(kb, label, key, weights, scores)
     if not exact and label in kb.ngrams:
