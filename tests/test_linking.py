@@ -425,8 +425,11 @@ def test_vague_organ_mentions_linked_as_the_organs_disease(linker_nlp: Language)
 
 
 def test_salt_words_and_british_sulphate(linker_nlp: Language) -> None:
-    from spacy_biobert.linking.normalize import american, without_salt
+    from spacy_biobert.linking.normalize import acid_form, american, without_salt
 
+    assert acid_form("metrizoate") == "metrizoic acid"
+    assert acid_form("valproic acid") == "valproate"
+    assert acid_form("heparin") == acid_form("acid") == acid_form("late") == ""
     assert without_salt("metformin hydrochloride") == "metformin"
     assert without_salt("sodium") == "sodium"
     assert american("pregnenolone sulphate") == "pregnenolone sulfate"

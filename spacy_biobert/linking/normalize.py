@@ -133,6 +133,17 @@ def organ_disease(key: str) -> str:
     return " ".join([ORGAN_NOUNS.get(w, w) for w in words[:-1]] + ["disease"])
 
 
+def acid_form(key: str) -> str:
+    """The other name of an acid and its anion: ``metrizoate`` <-> ``metrizoic acid``,
+    ``valproic acid`` -> ``valproate``; "" when the key is neither form."""
+    words = key.split()
+    if len(words) >= 2 and words[-1] == "acid" and words[-2].endswith("ic"):
+        return " ".join(words[:-2] + [words[-2][:-2] + "ate"])
+    if words and words[-1].endswith("ate") and len(words[-1]) > 5:
+        return " ".join(words[:-1] + [words[-1][:-3] + "ic", "acid"])
+    return ""
+
+
 def without_salt(key: str) -> str:
     """A normalized key without its salt words (``metformin hydrochloride`` ->
     ``metformin``); the key itself when it is all salt words or has none."""

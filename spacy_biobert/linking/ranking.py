@@ -3,8 +3,9 @@
 ``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
 name]``, where similarity is 1 for an exact normalized alias (0.99 for one equal to
 the mention's singular or American spelling), 0.95 for an alias with the same words up
-to order, stems and generic heads (or without salt words, or, for a disease ending in a
-vague head, as the organ's disease: :func:`~.normalize.organ_disease`), and the
+to order, stems and generic heads (or without salt words, as the other name of an acid
+or its anion, or, for a disease ending in a vague head, as the organ's disease:
+:func:`~.normalize.organ_disease`), and the
 n-gram cosine otherwise (which then also scales the two weights), ``P(ids | alias)``
 is the share of the alias's training mentions annotated with those ids (0 for an
 alias never seen in training), and the last term rewards a
@@ -14,9 +15,9 @@ whose preferred name has the mention's words gets a small bonus on top.
 """
 from typing import Dict, List, Tuple
 
-from ..labels import DISEASE
+from ..labels import CHEMICAL, DISEASE
 from .kb import LinkingKB
-from .normalize import american, organ_disease, singular_noun, token_key, without_salt
+from .normalize import acid_form, american, organ_disease, singular_noun, token_key, without_salt
 
 #: Similarity of an alias reached by word order, stems or salt words, not the text.
 TOKEN_SIMILARITY = 0.95
@@ -59,13 +60,18 @@ def _score_alias(kb: LinkingKB, label: str, key: str, similarity: float,
 def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, float],
                    scores: Dict[str, float]) -> bool:
     """Score the aliases equal to ``key`` up to word order, stems and generic heads
-    (:func:`~.normalize.token_key`), or to ``key`` without its salt words."""
+    (:func:`~.normalize.token_key`), to ``key`` without its salt words or, for
+    chemicals, in its other acid form; for diseases with none of these, as the organ's
+    disease (:func:`~.normalize.organ_disease`)."""
     found = False
     for alias in kb.token_aliases(label, key):
         found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
     bare = without_salt(key)
     if bare != key:
         found = _score_alias(kb, label, bare, TOKEN_SIMILARITY, weights, scores) or found
+    acid = acid_form(key) if label == CHEMICAL else ""
+    if acid:
+        found = _score_alias(kb, label, acid, TOKEN_SIMILARITY, weights, scores) or found
     if not found and label == DISEASE:
         organ = organ_disease(key)
         for alias in ([organ, *kb.token_aliases(label, organ)] if organ else ()):
