@@ -80,20 +80,6 @@ def test_optimized_pipeline_roundtrips_to_disk(fp32_copy: Callable[[], Language]
         optimize(loaded, "fp32" if precision != "fp32" else "int8")
 
 
-@needs_onnxruntime
-def test_onnx_int8_runs_fused_int8_attention(fp32_copy: Callable[[], Language]) -> None:
-    import onnx
-
-    from spacy_biobert.inference.onnx_graph import fuse_graph
-
-    nlp = optimize(fp32_copy(), "onnx-int8")
-    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
-    ops = {node.op_type for node in onnx.load_from_string(shim.graph).graph.node}
-    assert "QAttention" in ops and "SkipLayerNormalization" in ops
-    # a model type without fused kernels keeps its graph as exported
-    assert fuse_graph(b"graph", type("Config", (), {"model_type": "gpt2"})()) == b"graph"
-
-
 def test_unsupported_precision_lists_the_valid_ones(fp32_copy: Callable[[], Language]) -> None:
     with pytest.raises(InferenceError, match="fp32, int8, onnx, onnx-int8"):
         optimize(fp32_copy(), "fp16")

@@ -6,13 +6,12 @@ returns the model's outputs by name (``last_hidden_state``, and ``pooler_output`
 the model has a pooler), so the listeners read the same ``last_hidden_state`` as from
 PyTorch.
 """
-import contextlib
 import io
 import logging
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy
 
@@ -106,73 +105,28 @@ def _named_outputs(model: Any, input_names: Sequence[str], output_names: Sequenc
     return NamedOutputs()
 
 
-#: Model types whose graphs ONNX Runtime's transformer optimizer fuses as BERT's.
-FUSED_MODEL_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "electra", "camembert"})
-
-
-def fuse_graph(graph: bytes, config: Any) -> bytes:
-    """Fuse each layer's attention, GELU and layer normalizations into ONNX Runtime's
-    own kernels (``onnxruntime.transformers.optimizer``), for BERT-like encoders; the
-    graph unchanged for other model types. Quantized, the fused attention runs in int8
-    too (``QAttention``), about 1.7x the speed of the unfused int8 graph on CPU
-    (docs/benchmarks.md).
-
-    graph (bytes): An fp32 ONNX model from :func:`export_graph`.
-    config: The transformer's Hugging Face config (model type, heads, hidden size).
-    RETURNS (bytes): The fused fp32 model.
-    """
-    model_type = str(getattr(config, "model_type", ""))
-    if model_type not in FUSED_MODEL_TYPES:
-        logger.info("no fused ONNX kernels for model type %r: graph left as exported",
-                    model_type)
-        return graph
-    require_onnxruntime("onnx-int8")
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    with tempfile.TemporaryDirectory() as tmp, _quiet():
-        src = Path(tmp) / "fp32.onnx"
-        src.write_bytes(graph)
-        fused = optimize_model(str(src), model_type="bert",
-                               num_heads=int(config.num_attention_heads),
-                               hidden_size=int(config.hidden_size), opt_level=0)
-        # saving declares the opset of ONNX Runtime's own operators, which the
-        # quantizer's shape inference needs
-        fused.save_model_to_file(str(src))
-        return src.read_bytes()
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence ONNX Runtime's tool warnings (advice on pre-processing for static
-    quantization, notes on small embedding tables) for the duration."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
-
-
 def quantize_graph(graph: bytes) -> bytes:
-    """Dynamic int8 quantization of the graph's weights (MatMul, Gemm, fused Attention)
-    by ONNX Runtime, one scale per output channel.
+    """Dynamic int8 quantization of the graph's weights (MatMul, Gemm, ...) by ONNX Runtime,
+    one scale per output channel.
 
-    graph (bytes): An fp32 ONNX model (fused or not: :func:`fuse_graph`).
+    graph (bytes): An fp32 ONNX model.
     RETURNS (bytes): The quantized model.
     """
     require_onnxruntime("onnx-int8")
-    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(graph)
-        with _quiet():
+        # Its advice to pre-process the model first concerns static quantization.
+        root = logging.getLogger()
+        previous, root.disabled = root.disabled, True
+        try:
             # One scale per output channel: per-tensor scales cost several NER F1 points
-            # on the MiniLM (see docs/benchmarks.md), per-channel ones far less. The
-            # fused kernels' outputs have no inferred type: they are fp32.
-            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            # on the MiniLM (see docs/benchmarks.md), per-channel ones far less.
+            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.disabled = previous
         return dst.read_bytes()
 
 

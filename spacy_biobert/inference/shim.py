@@ -21,14 +21,7 @@ from spacy_transformers.layers.hf_shim import HFShim
 from thinc.types import ArgsKwargs
 from transformers.modeling_outputs import BaseModelOutput, BaseModelOutputWithPooling
 
-from .onnx_graph import (
-    check_graph,
-    export_graph,
-    fuse_graph,
-    make_session,
-    quantize_graph,
-    run_session,
-)
+from .onnx_graph import check_graph, export_graph, make_session, quantize_graph, run_session
 from .precision import ONNX_PRECISIONS, InferenceError
 
 #: Sessions a forked process inherited; kept, never destroyed in that process.
@@ -94,9 +87,7 @@ class OptimizedShim(HFShim):
                             str(graph_file))
             else:
                 graph = export_graph(transformer, tokenizer)
-            if self.precision == "onnx-int8":
-                graph = quantize_graph(fuse_graph(graph, transformer.config))
-            self.graph = graph
+            self.graph = quantize_graph(graph) if self.precision == "onnx-int8" else graph
             runtime: Any = ConfigOnly(transformer.config)
         else:
             runtime = quantize_torch(transformer)
