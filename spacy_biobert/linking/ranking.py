@@ -63,26 +63,38 @@ def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, fl
     (:func:`~.normalize.token_key`), to ``key`` without its salt words or, for
     chemicals, in its other acid form; for diseases with none of these, as the organ's
     disease (:func:`~.normalize.organ_disease`)."""
-    found = False
-    for alias in kb.token_aliases(label, key):
-        found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
+    aliases = list(kb.token_aliases(label, key))
     bare = without_salt(key)
     if bare != key:
-        found = _score_alias(kb, label, bare, TOKEN_SIMILARITY, weights, scores) or found
+        aliases.append(bare)
     acid = acid_form(key) if label == CHEMICAL else ""
     if acid:
-        found = _score_alias(kb, label, acid, TOKEN_SIMILARITY, weights, scores) or found
-    if not found and label == DISEASE:
-        organ = organ_disease(key)
-        for alias in ([organ, *kb.token_aliases(label, organ)] if organ else ()):
-            found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
+        aliases.append(acid)
+    found = _score_tokens(kb, label, aliases, weights, scores)
+    organ = organ_disease(key) if not found and label == DISEASE else ""
+    if organ:
+        found = _score_tokens(kb, label, [organ, *kb.token_aliases(label, organ)], weights,
+                              scores)
     return found
+
+
+def _score_tokens(kb: LinkingKB, label: str, aliases: List[str],
+                  weights: Tuple[float, float], scores: Dict[str, float]) -> bool:
+    """Score alias keys at :data:`TOKEN_SIMILARITY`; True when any had concepts."""
+    found = False
+    for alias in aliases:
+        found = _score_alias(kb, label, alias, TOKEN_SIMILARITY, weights, scores) or found
+    return found
+
+
+def _variants(key: str) -> List[str]:
+    """The mention key, then its singular and American spellings (no repeats)."""
+    return list(dict.fromkeys((key, singular_noun(key), american(key))))
 
 
 def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
     """Whether a normalized key (or its plural/spelling variants) is an exact alias."""
-    return any(kb.prior_for(label, v) or kb.concepts_for(label, v)
-               for v in (key, singular_noun(key), american(key)))
+    return any(kb.prior_for(label, v) or kb.concepts_for(label, v) for v in _variants(key))
 
 
 def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
@@ -102,7 +114,7 @@ def rank(kb: LinkingKB, label: str, key: str, *, prior_weight: float = 0.5,
     if not key:
         return []
     exact = False
-    for variant in dict.fromkeys((key, singular_noun(key), american(key))):
+    for variant in _variants(key):
         similarity = 1.0 if variant == key else VARIANT_SIMILARITY
         exact = _score_alias(kb, label, variant, similarity, weights, scores) or exact
     if not exact:
