@@ -34,6 +34,7 @@ ENTRY_POINTS = {
         "biobert_ner_head = spacy_biobert.ner.component:make_ner_head",
         "biobert_relation_extractor = spacy_biobert.relations.component:make_relation_extractor",
         "biobert_entity_propagator = spacy_biobert.ner.propagation:make_entity_propagator",
+        "biobert_species_dictionary = spacy_biobert.ner.dictionary:make_species_dictionary",
         "biobert_entity_linker = spacy_biobert.linking.component:make_entity_linker",
         "biobert_abbreviation_detector = spacy_biobert.abbreviations.component:make_abbreviation_detector",
     ],

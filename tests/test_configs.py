@@ -31,10 +31,13 @@ def test_config_is_valid_and_schedule_matches_budget(path: Path) -> None:
     config = Config().from_disk(path, overrides=PATHS)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     assert nlp.pipe_names == ["transformer", "ner_species", "ner_chemical", "ner_disease",
-                              "ner_gene", "entity_propagator", "abbreviation_detector",
+                              "ner_gene", "species_dictionary", "entity_propagator",
+                              "abbreviation_detector",
                               "entity_linker", "relation_extractor", "doc_cleaner"]
     assert config["initialize"]["components"]["entity_linker"]["kb_path"] == \
         "corpus/linking_kb.bin"
+    assert config["initialize"]["components"]["species_dictionary"]["mesh_descriptors"] == \
+        "assets/mesh/mesh_id_label_mappings.tsv"
     detector = nlp.get_pipe("abbreviation_detector")
     assert detector.label_short_forms is True and detector.labels == {"CHEMICAL", "DISEASE"}
     training = config["training"]
@@ -91,7 +94,8 @@ def test_missing_kb_file_is_an_error_naming_the_setting(tmp_path: Path) -> None:
 
 
 def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path,
-                                                               tiny_kb_file: Path) -> None:
+                                                               tiny_kb_file: Path,
+                                                               tiny_mesh_file: Path) -> None:
     """The BioBERT config, with the hub name swapped for a local tiny BERT (no download
     here) and mixed precision off (no CUDA here), builds, initializes and annotates."""
     import spacy
@@ -105,6 +109,7 @@ def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path,
     overrides["components.transformer.model.name"] = str(tiny_bert)
     overrides["components.transformer.model.mixed_precision"] = False
     overrides["paths.kb"] = str(tiny_kb_file)
+    overrides["paths.mesh"] = str(tiny_mesh_file)
     config = Config().from_disk(ROOT / "configs" / "ner_gpu.cfg", overrides=overrides)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     examples = []
@@ -128,6 +133,8 @@ def test_gpu_profile_initializes_and_runs_on_a_tiny_local_bert(tiny_bert: Path,
     doc = next(nlp.pipe(["Aspirin and BRCA1 in mice ."], disable=["doc_cleaner"]))
     assert len(doc) == 6 and doc._.trf_data is not None
     assert nlp.get_pipe("entity_linker").kb.mesh_version == "test-1"  # paths.kb was read
+    # paths.mesh was read: a MeSH binomial no training text contains is a name
+    assert ("pseudomonas", "aeruginosa") in nlp.get_pipe("species_dictionary").names
     # Cased: the tiny vocabulary is lower-case only, so "Aspirin" is unknown as written.
     pieces = [p for window in doc._.trf_data.wordpieces.strings for p in window]
     assert pieces[:3] == ["[CLS]", "[UNK]", "a"]  # Aspirin unknown; "and" -> a ##n ##d

@@ -67,7 +67,8 @@ def test_all_workflow_on_a_few_documents(tmp_path: Path, datasets_dir: Path) -> 
     assert set(metrics["corpora"]["bc2gm"]["labels"]) == {"GENE_OR_GENE_PRODUCT"}
     nlp_meta = json.loads((tmp_path / "training" / "model-best" / "meta.json").read_text())
     assert nlp_meta["pipeline"] == ["transformer", "ner_species", "ner_chemical", "ner_disease",
-                                    "ner_gene", "entity_propagator", "abbreviation_detector",
+                                    "ner_gene", "species_dictionary", "entity_propagator",
+                                    "abbreviation_detector",
                                     "entity_linker", "relation_extractor", "doc_cleaner"]
     assert (tmp_path / "training" / "model-best" / "entity_linker" / "kb.bin").exists()
     package_meta = json.loads((tmp_path / "metrics" / "package-meta.json").read_text())

@@ -4,6 +4,8 @@
   the D tree, diseases from the C tree and F03 (mental disorders);
 - MeSH supplementary concepts (``ID<TAB>name<TAB>synonyms|…<TAB>mapped descriptors|…``):
   a disease when a mapped descriptor is a disease, else a chemical;
+- MeSH organisms: descriptors of the B01-B04 trees (eukaryota, archaea, bacteria,
+  viruses) that name an NCBI Taxonomy taxon (fifth column), for the species dictionary;
 - CTD MEDIC (``ID[|ID…]||name|synonym…``): diseases, MeSH and OMIM ids of one concept;
 - the training split of a PubTator corpus: mention text -> id counts (aliases, priors).
 
@@ -14,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ..labels import CHEMICAL, DISEASE
+from ..labels import CHEMICAL, DISEASE, SPECIES
 from .ids import namespace_id, namespace_ids
 
 PathLike = Union[str, Path]
 DISEASE_TREES = ("C", "F03")
+ORGANISM_TREES = ("B01", "B02", "B03", "B04")
 
 
 class VocabError(ValueError):
@@ -87,6 +90,17 @@ def read_mesh_descriptors(path: PathLike) -> Iterator[Tuple[Concept, List[str]]]
         label = descriptor_label(trees)
         if label is not None:
             yield Concept(namespace_id(cols[0]), label, cols[1].strip(), _split(cols[2])), trees
+
+
+def read_mesh_organisms(path: PathLike) -> Iterator[Concept]:
+    """Organism descriptors that name a taxon (an NCBI Taxonomy id in the fifth
+    column, as ``alt_ids``): "Pseudomonas aeruginosa", "Sheep", not "Animals, Domestic"."""
+    for number, line in _lines(path):
+        cols = _mesh_row(path, number, line, "MeSH descriptor")
+        taxa = _split(cols[4]) if len(cols) > 4 else []
+        if taxa and any(t.startswith(ORGANISM_TREES) for t in _split(cols[3])):
+            yield Concept(namespace_id(cols[0]), SPECIES, cols[1].strip(), _split(cols[2]),
+                          tuple(f"NCBITaxon:{t}" for t in taxa))
 
 
 def read_mesh_supplementary(path: PathLike, descriptor_labels: Dict[str, str]
