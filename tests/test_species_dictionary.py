@@ -123,12 +123,38 @@ def test_a_species_head_entity_is_left_as_it_is(nlp: spacy.Language,
     assert [e.text for e in doc.ents] == ["P. aeruginosa", "mice"]
 
 
+def test_abbreviated_binomials_follow_the_training_split(nlp: spacy.Language) -> None:
+    def initialized(texts: List[Tuple[str, List[Tuple[int, int]]]],
+                    **config: bool) -> SpeciesDictionary:
+        blank = spacy.blank("en")
+        component = blank.add_pipe("biobert_species_dictionary", config=config)
+        examples = []
+        for text, spans in texts:
+            ref = blank.make_doc(text)
+            ref.ents = [Span(ref, s, e, label="SPECIES") for s, e in spans]
+            examples.append(Example(blank.make_doc(text), ref))
+        component.initialize(lambda: examples, nlp=blank)
+        return component
+
+    # "A . thaliana" tagged, "M . and" is no match (a stop word): the shape is kept
+    tagged = [("A . thaliana and M . and E . coli grew .", [(0, 3), (7, 10)])]
+    component = initialized(tagged)
+    assert component.tag_shapes and component.names == [("a", ".", "thaliana"),
+                                                         ("e", ".", "coli")]
+    doc = component(nlp.make_doc("T . voinierianum , T. aestivum and S . FAECIUM , K . and"))
+    assert [e.text for e in doc.ents] == ["T . voinierianum", "T. aestivum"]
+    # untagged in training (initials of authors, say): the shape is not kept
+    assert not initialized([("J . smith wrote it .", [])]).tag_shapes
+    assert not initialized(tagged, abbreviated_binomials=False).tag_shapes
+
+
 def test_saved_with_the_pipeline(nlp: spacy.Language, tiny_mesh_file: Path,
                                  tmp_path: Path) -> None:
     component = _initialized(nlp, tiny_mesh_file)
     nlp.to_disk(tmp_path / "pipeline")
     loaded = spacy.load(tmp_path / "pipeline")
     assert loaded.get_pipe("biobert_species_dictionary").names == component.names
+    assert loaded.get_pipe("biobert_species_dictionary").tag_shapes is False  # none seen
     assert [e.text for e in loaded("Sheep and mice .").ents] == ["Sheep", "mice"]
     names = tmp_path / "pipeline" / "biobert_species_dictionary" / "names.json"
     names.write_text('{"format_version": 99, "names": []}', encoding="utf8")

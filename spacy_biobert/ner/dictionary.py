@@ -14,7 +14,8 @@ they missed.
   its occurrences ("sheep" yes, "hamster" no); a name they never contain is kept when
   it has at least ``min_unseen_words`` words (one word, such as "Eagle" or "Puma", is
   too often something else).
-- **Matching** is on lower-cased tokens; of overlapping matches the longest wins. A
+- **Matching** is on lower-cased tokens (the shape: on the text as written); of
+  overlapping matches the longest wins. A
   match that overlaps an entity of the label (any head's) is left alone; one that
   overlaps another label's entity in ``doc.ents`` joins ``doc.spans[spans_key]`` only,
   so ``doc.ents`` keeps the head's entity and
@@ -28,7 +29,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import srsly
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 from spacy.util import filter_spans
@@ -39,6 +40,13 @@ from .component import HEAD_SPANS_KEY
 
 Name = Tuple[str, ...]  # lower-cased tokens
 FORMAT_VERSION = 1
+BINOMIAL_SHAPES_KEY = ("<abbreviated binomial>",)
+_EPITHET = {"TEXT": {"REGEX": r"^[a-z]{3,}$"}, "IS_STOP": False}
+#: "P . aeruginosa" (pre-tokenized corpora) and "P. aeruginosa" (an initial with its period).
+BINOMIAL_SHAPES = [
+    [{"TEXT": {"REGEX": r"^[A-Z]$"}}, {"ORTH": "."}, _EPITHET],
+    [{"TEXT": {"REGEX": r"^[A-Z]\.$"}}, _EPITHET],
+]
 
 
 def abbreviated_binomial(name: str) -> List[str]:
@@ -74,10 +82,12 @@ class SpeciesDictionary:
 
     def __init__(self, nlp: Language, name: str = "species_dictionary", *,
                  label: str = SPECIES, min_precision: float = 0.5,
-                 min_unseen_words: int = 2, spans_key: str = HEAD_SPANS_KEY) -> None:
-        """min_precision: the share of a name's training occurrences that must be
-        tagged; min_unseen_words: fewest words of a name the training split never
-        contains; spans_key: ``doc.spans`` key of the heads' own entities."""
+                 min_unseen_words: int = 2, abbreviated_binomials: bool = True,
+                 spans_key: str = HEAD_SPANS_KEY) -> None:
+        """min_precision: the share of a name's (or the abbreviated-binomial shape's)
+        training occurrences that must be tagged; min_unseen_words: fewest words of a
+        name the training split never contains; abbreviated_binomials: consider the
+        shape "X. epithet"; spans_key: ``doc.spans`` key of the heads' own entities."""
         if not 0.0 <= min_precision <= 1.0:
             raise ValueError(f"[{name}] min_precision must be within [0, 1], "
                              f"got {min_precision}")
@@ -91,8 +101,13 @@ class SpeciesDictionary:
         self.min_precision = min_precision
         self.min_unseen_words = min_unseen_words
         self.spans_key = spans_key
+        self.abbreviated_binomials = abbreviated_binomials
         self.names: List[Name] = []
         self.matcher = PhraseMatcher(self.vocab, attr="LOWER")
+        self.shapes = Matcher(self.vocab)
+        self.shapes.add("BINOMIAL", BINOMIAL_SHAPES)
+        #: Whether the training split kept the abbreviated-binomial shape.
+        self.tag_shapes = False
 
     def _set_names(self, names: Iterable[Name]) -> None:
         self.names = sorted(set(names))
@@ -100,8 +115,11 @@ class SpeciesDictionary:
         for tokens in self.names:
             self.matcher.add(self.label, [Doc(self.vocab, words=list(tokens))])
 
-    def _matches(self, doc: Doc) -> List[Span]:
-        return filter_spans([doc[start:end] for _, start, end in self.matcher(doc)])
+    def _matches(self, doc: Doc, shapes: bool = False) -> List[Span]:
+        found = [doc[start:end] for _, start, end in self.matcher(doc)]
+        if shapes:
+            found += [doc[start:end] for _, start, end in self.shapes(doc)]
+        return filter_spans(found)
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *,
                    nlp: Optional[Language] = None,
@@ -129,7 +147,13 @@ class SpeciesDictionary:
                 key = tuple(t.lower_ for t in span)
                 seen[key] += 1
                 tagged[key] += (span.start, span.end) in gold
+            for _, start, end in self.shapes(eg.reference):
+                seen[BINOMIAL_SHAPES_KEY] += 1
+                tagged[BINOMIAL_SHAPES_KEY] += (start, end) in gold
         self._set_names(key for key in candidates if self._keep(key, seen[key], tagged[key]))
+        shape_seen = seen[BINOMIAL_SHAPES_KEY]
+        self.tag_shapes = self.abbreviated_binomials and shape_seen > 0 and \
+            tagged[BINOMIAL_SHAPES_KEY] >= self.min_precision * shape_seen
 
     def _annotates(self, doc: Doc) -> bool:
         labels = doc._.annotated_labels if doc.has_extension("annotated_labels") else None
@@ -149,7 +173,7 @@ class SpeciesDictionary:
         others = {i for e in doc.ents for i in range(e.start, e.end)}
         gaps: List[Span] = []
         overlapping: List[Span] = []
-        for span in self._matches(doc):
+        for span in self._matches(doc, shapes=self.tag_shapes):
             tokens = range(span.start, span.end)
             if taken.intersection(tokens):
                 continue
@@ -158,7 +182,7 @@ class SpeciesDictionary:
         return gaps, overlapping
 
     def __call__(self, doc: Doc) -> Doc:
-        if not self.names:
+        if not self.names and not self.tag_shapes:
             return doc
         gaps, overlapping = self.tagged(doc)
         if gaps:
@@ -175,6 +199,7 @@ class SpeciesDictionary:
         folder.mkdir(parents=True, exist_ok=True)
         srsly.write_json(folder / "names.json", {
             "format_version": FORMAT_VERSION, "label": self.label,
+            "abbreviated_binomials": self.tag_shapes,
             "names": [list(tokens) for tokens in self.names]})
 
     def from_disk(self, path: Union[str, Path], *,
@@ -187,6 +212,7 @@ class SpeciesDictionary:
             raise ValueError(f"[{self.name}] {file}: not a names file of format version "
                              f"{FORMAT_VERSION}")
         self._set_names(tuple(tokens) for tokens in data["names"])
+        self.tag_shapes = bool(data.get("abbreviated_binomials", False))
         return self
 
 
@@ -194,10 +220,13 @@ class SpeciesDictionary:
     "biobert_species_dictionary",
     assigns=["doc.ents", "doc.spans"],
     default_config={"label": SPECIES, "min_precision": 0.5, "min_unseen_words": 2,
-                    "spans_key": HEAD_SPANS_KEY},
+                    "abbreviated_binomials": True, "spans_key": HEAD_SPANS_KEY},
 )
 def make_species_dictionary(nlp: Language, name: str, label: str, min_precision: float,
-                            min_unseen_words: int, spans_key: str) -> SpeciesDictionary:
+                            min_unseen_words: int, abbreviated_binomials: bool,
+                            spans_key: str) -> SpeciesDictionary:
     """Factory of the species dictionary (see module docs)."""
     return SpeciesDictionary(nlp, name, label=label, min_precision=min_precision,
-                             min_unseen_words=min_unseen_words, spans_key=spans_key)
+                             min_unseen_words=min_unseen_words,
+                             abbreviated_binomials=abbreviated_binomials,
+                             spans_key=spans_key)
