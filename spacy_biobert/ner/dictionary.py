@@ -25,7 +25,7 @@ No weights: the kept names are saved with the pipeline (``names.json``).
 """
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -41,9 +41,9 @@ from .component import HEAD_SPANS_KEY
 Name = Tuple[str, ...]  # lower-cased tokens
 FORMAT_VERSION = 1
 BINOMIAL_SHAPES_KEY = ("<abbreviated binomial>",)
-_EPITHET = {"TEXT": {"REGEX": r"^[a-z]{3,}$"}, "IS_STOP": False}
+_EPITHET: Dict[str, Any] = {"TEXT": {"REGEX": r"^[a-z]{3,}$"}, "IS_STOP": False}
 #: "P . aeruginosa" (pre-tokenized corpora) and "P. aeruginosa" (an initial with its period).
-BINOMIAL_SHAPES = [
+BINOMIAL_SHAPES: List[List[Dict[str, Any]]] = [
     [{"TEXT": {"REGEX": r"^[A-Z]$"}}, {"ORTH": "."}, _EPITHET],
     [{"TEXT": {"REGEX": r"^[A-Z]\.$"}}, _EPITHET],
 ]
