@@ -32,7 +32,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--train", nargs="+", default=TRAIN,
                         help="Training files, for a pipeline without the dictionary")
     parser.add_argument("--mesh", default="assets/mesh/mesh_id_label_mappings.tsv",
-                        help="MeSH descriptors TSV, for a pipeline without the dictionary")
+                        help="MeSH descriptors TSV, for a pipeline without the dictionary "
+                             "('': the training texts only)")
+    parser.add_argument("--abbreviated-binomials", action=argparse.BooleanOptionalAction,
+                        default=True, help="The added dictionary's abbreviated_binomials")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--output", type=Path, default=None, help="Write the figures as JSON")
     return parser.parse_args(argv)
@@ -43,9 +46,10 @@ def _component(nlp: Any, factory: str) -> Optional[str]:
                  if nlp.get_pipe_meta(name).factory == factory), None)
 
 
-def ensure_dictionary(nlp: Any, train: List[str], mesh: Optional[str]) -> str:
+def ensure_dictionary(nlp: Any, train: List[str], mesh: Optional[str],
+                      abbreviated_binomials: bool = True) -> str:
     """The dictionary's name in ``nlp``; added before the propagator and initialized
-    from ``train`` and ``mesh`` when the pipeline has none."""
+    from ``train`` and ``mesh`` (None or '': none) when the pipeline has none."""
     name = _component(nlp, DICTIONARY)
     if name is not None:
         return name
@@ -53,9 +57,10 @@ def ensure_dictionary(nlp: Any, train: List[str], mesh: Optional[str]) -> str:
 
     propagator = _component(nlp, PROPAGATOR)
     where = {"before": propagator} if propagator else {}
-    component = nlp.add_pipe(DICTIONARY, name="species_dictionary", **where)
+    component = nlp.add_pipe(DICTIONARY, name="species_dictionary", **where,
+                             config={"abbreviated_binomials": abbreviated_binomials})
     reader = create_multi_corpus(" ".join(train))
-    component.initialize(lambda: reader(nlp), nlp=nlp, mesh_descriptors=mesh)
+    component.initialize(lambda: reader(nlp), nlp=nlp, mesh_descriptors=mesh or None)
     return "species_dictionary"
 
 
@@ -139,7 +144,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     install_extensions()
     nlp = spacy.load(args.model)
     try:
-        dictionary = ensure_dictionary(nlp, args.train, args.mesh)
+        dictionary = ensure_dictionary(nlp, args.train, args.mesh,
+                                       args.abbreviated_binomials)
         results = compare(nlp, args.data, dictionary, batch_size=args.batch_size)
     except (OSError, ValueError) as err:
         raise SystemExit(str(err)) from None
