@@ -463,6 +463,20 @@ def test_ngram_neighbour_weights_scale_with_similarity() -> None:
     assert score == pytest.approx(cosine * (1 + 0.2))
 
 
+def test_carcinoma_named_by_its_site_linked_as_the_sites_neoplasms() -> None:
+    from spacy_biobert.linking.normalize import site_neoplasm
+    from spacy_biobert.linking.ranking import rank
+
+    assert site_neoplasm("prostate carcinomas") == "prostate neoplasms"
+    assert site_neoplasm("gastric adenocarcinoma") == "gastric neoplasms"
+    assert site_neoplasm("carcinoma") == site_neoplasm("prostate cancer") == ""
+    small = _tiny_kb(("MESH:D011471", "Prostatic Neoplasms", ["Prostate Cancer"]),
+                     ("MESH:D002277", "Carcinoma", []))
+    assert rank(small, "DISEASE", "prostate carcinoma")[0][0] == "MESH:D011471"
+    # an alias of the mention itself comes first
+    assert rank(small, "DISEASE", "carcinoma")[0][0] == "MESH:D002277"
+
+
 def test_preferred_name_breaks_an_alias_tie() -> None:
     from spacy_biobert.linking.ranking import rank
 

@@ -133,6 +133,22 @@ def organ_disease(key: str) -> str:
     return " ".join([ORGAN_NOUNS.get(w, w) for w in words[:-1]] + ["disease"])
 
 
+#: Histological heads of a cancer named by its site ("prostate carcinoma"): MeSH and
+#: the corpora file it under the site's neoplasms (Prostatic Neoplasms), not under the
+#: histology (training splits: breast, ovarian, colon, bladder, esophageal, gastric).
+CARCINOMA_HEADS = frozenset({"carcinoma", "adenocarcinoma"})
+
+
+def site_neoplasm(key: str) -> str:
+    """``prostate carcinoma`` -> ``prostate neoplasms``: a normalized key of two or more
+    words ending in a carcinoma head (:data:`CARCINOMA_HEADS`, singular or plural) with
+    that head replaced by "neoplasms"; "" for any other key."""
+    words = key.split()
+    if len(words) < 2 or singular(words[-1]) not in CARCINOMA_HEADS:
+        return ""
+    return " ".join(words[:-1] + ["neoplasms"])
+
+
 def acid_form(key: str) -> str:
     """The other name of an acid and its anion: ``metrizoate`` <-> ``metrizoic acid``,
     ``valproic acid`` -> ``valproate``; "" when the key is neither form."""

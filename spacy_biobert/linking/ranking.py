@@ -5,7 +5,8 @@ name]``, where similarity is 1 for an exact normalized alias (0.99 for one equal
 the mention's singular or American spelling), 0.95 for an alias with the same words up
 to order, stems and generic heads (or without salt words, as the other name of an acid
 or its anion, or, for a disease ending in a vague head, as the organ's disease:
-:func:`~.normalize.organ_disease`), and the
+:func:`~.normalize.organ_disease`, or for a carcinoma named by its site, as the site's
+neoplasms: :func:`~.normalize.site_neoplasm`), and the
 n-gram cosine otherwise (which then also scales the two weights), ``P(ids | alias)``
 is the share of the alias's training mentions annotated with those ids (0 for an
 alias never seen in training), and the last term rewards a
@@ -17,7 +18,15 @@ from typing import Dict, List, Tuple
 
 from ..labels import CHEMICAL, DISEASE
 from .kb import LinkingKB
-from .normalize import acid_form, american, organ_disease, singular_noun, token_key, without_salt
+from .normalize import (
+    acid_form,
+    american,
+    organ_disease,
+    singular_noun,
+    site_neoplasm,
+    token_key,
+    without_salt,
+)
 
 #: Similarity of an alias reached by word order, stems or salt words, not the text.
 TOKEN_SIMILARITY = 0.95
@@ -62,7 +71,8 @@ def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, fl
     """Score the aliases equal to ``key`` up to word order, stems and generic heads
     (:func:`~.normalize.token_key`), to ``key`` without its salt words or, for
     chemicals, in its other acid form; for diseases with none of these, as the organ's
-    disease (:func:`~.normalize.organ_disease`)."""
+    disease (:func:`~.normalize.organ_disease`) or the site's neoplasms
+    (:func:`~.normalize.site_neoplasm`)."""
     aliases = list(kb.token_aliases(label, key))
     bare = without_salt(key)
     if bare != key:
@@ -71,10 +81,11 @@ def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, fl
     if acid:
         aliases.append(acid)
     found = _score_tokens(kb, label, aliases, weights, scores)
-    organ = organ_disease(key) if not found and label == DISEASE else ""
-    if organ:
-        found = _score_tokens(kb, label, [organ, *kb.token_aliases(label, organ)], weights,
-                              scores)
+    for reduce in (organ_disease, site_neoplasm):
+        other = reduce(key) if not found and label == DISEASE else ""
+        if other:
+            found = _score_tokens(kb, label, [other, *kb.token_aliases(label, other)],
+                                  weights, scores)
     return found
 
 
