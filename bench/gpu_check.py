@@ -152,6 +152,12 @@ def main() -> None:
         logger.info("no %s: training without the entity linker", kb)
         pipeline = load_config(ROOT / "configs" / "ner_gpu.cfg")["nlp"]["pipeline"]
         overrides["nlp.pipeline"] = [p for p in pipeline if p != "entity_linker"]
+    mesh = ROOT / "assets" / "mesh" / "mesh_id_label_mappings.tsv"
+    # Without the assets step's MeSH file the species dictionary starts from the
+    # training split's species texts alone.
+    overrides["paths.mesh"] = str(mesh) if mesh.exists() else None
+    if not mesh.exists():
+        logger.info("no %s: species dictionary without MeSH names", mesh)
     if args.tiny:
         overrides.update({"components.transformer.model.mixed_precision": False,
                           "system.gpu_allocator": None, "training.gpu_allocator": None,
