@@ -153,11 +153,12 @@ def main() -> None:
         pipeline = load_config(ROOT / "configs" / "ner_gpu.cfg")["nlp"]["pipeline"]
         overrides["nlp.pipeline"] = [p for p in pipeline if p != "entity_linker"]
     mesh = ROOT / "assets" / "mesh" / "mesh_id_label_mappings.tsv"
-    # Without the assets step's MeSH file the species dictionary starts from the
-    # training split's species texts alone.
-    overrides["paths.mesh"] = str(mesh) if mesh.exists() else None
-    if not mesh.exists():
+    if mesh.exists():
+        overrides["paths.mesh"] = str(mesh)
+    else:
+        # The species dictionary then starts from the training split's species texts.
         logger.info("no %s: species dictionary without MeSH names", mesh)
+        overrides["paths.mesh"] = None
     if args.tiny:
         overrides.update({"components.transformer.model.mixed_precision": False,
                           "system.gpu_allocator": None, "training.gpu_allocator": None,

@@ -81,12 +81,14 @@ def _score_reduced(kb: LinkingKB, label: str, key: str, weights: Tuple[float, fl
     if acid:
         aliases.append(acid)
     found = _score_tokens(kb, label, aliases, weights, scores)
+    if found or label != DISEASE:
+        return found
     for reduce in (organ_disease, site_neoplasm):
-        other = reduce(key) if not found and label == DISEASE else ""
-        if other:
-            found = _score_tokens(kb, label, [other, *kb.token_aliases(label, other)],
-                                  weights, scores)
-    return found
+        other = reduce(key)
+        if other and _score_tokens(kb, label, [other, *kb.token_aliases(label, other)],
+                                   weights, scores):
+            return True
+    return False
 
 
 def _score_tokens(kb: LinkingKB, label: str, aliases: List[str],
