@@ -19,7 +19,8 @@ from spacy_biobert.relations.candidates import (
     distance_feature,
     mention_ids,
 )
-from spacy_biobert.relations.component import CAPPED_KEY, RelationExtractor
+from spacy_biobert.relations import component as rel_component
+from spacy_biobert.relations.component import CAPPED_KEY, RelationExtractor, _pair_slices
 from spacy_biobert.relations.items import EntityRelation, supporting_mentions
 from spacy_biobert.relations.memory import (
     N_PRIOR_FEATURES,
@@ -219,6 +220,40 @@ def test_bad_input_batch_does_not_crash(trained_rel_nlp: Language) -> None:
         ("text:lithium", "text:nephropathy")}
     # The full pipeline (NER first) on raw text, empty ones included.
     assert len(list(nlp.pipe(["", "Lithium caused nephropathy .", ""]))) == 3
+
+
+def test_pair_slices_cover_every_doc_within_the_limit() -> None:
+    sizes = [3, 0, 5, 2, 9, 0, 1]
+    slices = _pair_slices(sizes, 5)
+    assert slices[0][0] == 0 and slices[-1][1] == len(sizes)
+    assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
+    for start, end in slices:
+        assert end > start
+        assert sum(sizes[start:end]) <= 5 or end - start == 1  # 9 pairs: a slice alone
+    assert _pair_slices([], 5) == [(0, 0)]
+
+
+def test_predicting_in_slices_gives_the_same_scores(trained_rel_nlp: Language,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    nlp = trained_rel_nlp
+    docs = [with_ents(nlp, text, ents) for text, ents, _ in REL_DOCS]
+    docs.insert(1, nlp.make_doc("Nothing here ."))
+    with nlp.select_pipes(enable=["transformer"]):
+        docs = list(nlp.pipe(docs))
+    rel = nlp.get_pipe("relation_extractor")
+    cands, whole = rel.predict(docs)
+    slices = []
+
+    def recorded(sizes: List[int], limit: int) -> List[Tuple[int, int]]:
+        slices.extend(_pair_slices(sizes, limit))
+        return slices
+
+    monkeypatch.setattr(rel_component, "PREDICT_PAIRS", 2)
+    monkeypatch.setattr(rel_component, "_pair_slices", recorded)
+    _, sliced = rel.predict(docs)
+    assert len(slices) > 1
+    numpy.testing.assert_allclose(sliced, whole, atol=1e-6)
+    assert len(whole) == sum(len(c) for c in cands)
 
 
 def test_overlapping_spans_through_spans_key(make_rel_nlp: Callable[[], Language]) -> None:

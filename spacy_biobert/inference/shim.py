@@ -21,6 +21,7 @@ from spacy_transformers.layers.hf_shim import HFShim
 from thinc.types import ArgsKwargs
 from transformers.modeling_outputs import BaseModelOutput, BaseModelOutputWithPooling
 
+from .batching import run_by_length
 from .onnx_graph import check_graph, export_graph, make_session, quantize_graph, run_session
 from .precision import ONNX_PRECISIONS, InferenceError
 
@@ -126,13 +127,24 @@ class OptimizedShim(HFShim):
             raise InferenceError(f"the {self.precision} transformer is not set up: load a "
                                  "pipeline saved after spacy_biobert.optimize, or optimize "
                                  "the fp32 pipeline")
-        if self.precision not in ONNX_PRECISIONS:
-            return super().predict(inputs)
-        outputs = run_session(self.session(), inputs.kwargs)
+        arrays = {name: value.cpu().numpy() for name, value in inputs.kwargs.items()}
+        if self.precision in ONNX_PRECISIONS:
+            session = self.session()
+            outputs = run_by_length(arrays, lambda feed: run_session(session, feed))
+        else:
+            outputs = run_by_length(arrays, self._run_torch)
         tensors: Dict[str, Any] = {k: torch.from_numpy(v) for k, v in outputs.items()}
         if "pooler_output" in tensors:
             return BaseModelOutputWithPooling(**tensors)
         return BaseModelOutput(**tensors)
+
+    def _run_torch(self, feed: Dict[str, Any]) -> Dict[str, Any]:
+        self._model.eval()
+        with torch.no_grad():
+            out = self._model(**{k: torch.from_numpy(v) for k, v in feed.items()},
+                              return_dict=True)
+        return {name: out[name].numpy() for name in ("last_hidden_state", "pooler_output")
+                if out.get(name) is not None}
 
     def begin_update(self, inputs: ArgsKwargs) -> Any:
         raise InferenceError(f"a {self.precision} transformer is for inference only: train "

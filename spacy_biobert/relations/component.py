@@ -78,6 +78,9 @@ from .memory import DocCounts, RelationMemory, doc_counts, doc_hash
 logger = logging.getLogger(__name__)
 
 CAPPED_KEY = "spacy_biobert.relation_pairs_capped"
+#: Candidate pairs scored per model call at inference: a batch's pair features (about
+#: 11 KB per pair on a 384-wide transformer) are built a slice of documents at a time.
+PREDICT_PAIRS = 1024
 
 DEFAULT_REL_MODEL_CONFIG = """
 [model]
@@ -104,6 +107,20 @@ def _logsumexp(x: numpy.ndarray) -> Tuple[float, numpy.ndarray]:
     top = float(x.max())
     e = numpy.exp(x - top)
     return top + float(numpy.log(e.sum())), e / e.sum()
+
+
+def _pair_slices(sizes: List[int], limit: int) -> List[Tuple[int, int]]:
+    """Consecutive [start, end) slices of documents, each with at most ``limit`` pairs
+    (a document with more is a slice of its own)."""
+    slices: List[Tuple[int, int]] = []
+    start, total = 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and total + size > limit:
+            slices.append((start, i))
+            start, total = i, 0
+        total += size
+    slices.append((start, len(sizes)))
+    return slices
 
 
 def check_min_per_doc(value: Any, name: str) -> int:
@@ -357,9 +374,12 @@ class RelationExtractor(TrainablePipe):
         cands = [self._doc_candidates(doc) for doc in docs]
         if not docs:
             return cands, self.model.ops.alloc2f(0, len(self.labels))
-        # The model runs even when no Doc has candidates: the listener must see the batch.
-        logits = self.model.predict((docs, cands))
-        return cands, logits
+        # Every Doc goes through the model, even without candidates (the listener reads
+        # each Doc's transformer output); a slice at a time bounds the features' memory.
+        ops = self.model.ops
+        logits = [self.model.predict((docs[start:end], cands[start:end]))
+                  for start, end in _pair_slices([len(c) for c in cands], PREDICT_PAIRS)]
+        return cands, logits[0] if len(logits) == 1 else ops.xp.vstack(logits)
 
     def set_annotations(  # type: ignore[override]
         self, docs: Iterable[Doc], predictions: Tuple[List[Candidates], Floats2d]
