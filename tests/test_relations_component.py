@@ -13,13 +13,13 @@ from thinc.api import Adam, Config
 from spacy_biobert.linking.component import EntityLinker
 from spacy_biobert.linking.kb import LinkingKB
 from spacy_biobert.linking.vocab import Concept
+from spacy_biobert.relations import component as rel_component
 from spacy_biobert.relations.candidates import (
     N_DISTANCE_FEATURES,
     EntityPairCandidates,
     distance_feature,
     mention_ids,
 )
-from spacy_biobert.relations import component as rel_component
 from spacy_biobert.relations.component import CAPPED_KEY, RelationExtractor, _pair_slices
 from spacy_biobert.relations.items import EntityRelation, supporting_mentions
 from spacy_biobert.relations.memory import (
