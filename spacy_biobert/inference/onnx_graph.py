@@ -145,6 +145,9 @@ def make_session(graph: bytes, threads: int, precision: str) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
+    # Idle pool threads sleep instead of spinning: the components after the transformer
+    # (NER heads, linker, relations) run on the main thread meanwhile and need the cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
