@@ -84,9 +84,9 @@ def test_optimized_pipeline_predicts_the_same_in_small_groups(
     nlp = optimize(spacy.load(tmp_path / "fp32"), precision)
     texts = ["Lithium and aspirin were given .", "BRCA1 is mutated in tumours .",
              "Rats given cocaine died after lithium and aspirin in tumours .", "BRCA1 ."]
-    monkeypatch.setattr(batching.run_by_length, "__defaults__", (10**9,))  # one group
+    monkeypatch.setattr(batching, "GROUP_TOKENS", 10**9)  # one group: the padded batch
     whole = list(nlp.pipe(texts))
-    monkeypatch.setattr(batching.run_by_length, "__defaults__", (8,))
+    monkeypatch.setattr(batching, "GROUP_TOKENS", 8)
     n_groups = []
 
     def spy(lengths: numpy.ndarray, max_tokens: int) -> list:

@@ -6,7 +6,7 @@ padding. The optimized runtimes sort the windows by length and run them in group
 at most :data:`GROUP_TOKENS` padded word pieces, each cut to its own longest window,
 then put the outputs back in the batch's order and shape (zeros where padding was).
 """
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import numpy
 
@@ -16,7 +16,7 @@ GROUP_TOKENS = 512
 Arrays = Dict[str, numpy.ndarray]
 
 
-def length_groups(lengths: numpy.ndarray, max_tokens: int = GROUP_TOKENS) -> List[numpy.ndarray]:
+def length_groups(lengths: numpy.ndarray, max_tokens: int) -> List[numpy.ndarray]:
     """Row indices in groups, longest rows first, each group's rows x its longest row
     at most ``max_tokens`` (a longer row is a group of its own)."""
     order = numpy.argsort(-lengths, kind="stable")
@@ -38,13 +38,14 @@ def right_padded(mask: numpy.ndarray, lengths: numpy.ndarray) -> bool:
 
 
 def run_by_length(inputs: Arrays, run: Callable[[Arrays], Arrays],
-                  max_tokens: int = GROUP_TOKENS) -> Arrays:
+                  max_tokens: Optional[int] = None) -> Arrays:
     """``run``'s outputs for the whole batch ``inputs``, computed group by group.
 
     inputs (Dict[str, numpy.ndarray]): ``(batch, sequence)`` arrays, ``attention_mask``
         among them.
     run (Callable): Runs the transformer on such arrays; returns its outputs by name,
         ``(batch, sequence, width)`` or ``(batch, width)``.
+    max_tokens (Optional[int]): Padded word pieces per run; None: :data:`GROUP_TOKENS`.
     RETURNS (Dict[str, numpy.ndarray]): The outputs, shaped as for the whole batch.
     """
     mask = inputs["attention_mask"]
@@ -53,7 +54,7 @@ def run_by_length(inputs: Arrays, run: Callable[[Arrays], Arrays],
     if batch <= 1 or not right_padded(mask, lengths):
         return run(inputs)
     merged: Arrays = {}
-    for rows in length_groups(lengths, max_tokens):
+    for rows in length_groups(lengths, GROUP_TOKENS if max_tokens is None else max_tokens):
         width = max(1, int(lengths[rows[0]]))
         outputs = run({name: value[rows, :width] for name, value in inputs.items()})
         for name, value in outputs.items():
