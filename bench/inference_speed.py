@@ -7,8 +7,9 @@ over the texts (non-space tokens, after one warm-up document), peak RSS of the p
 up to the end of that pass (``pipe_peak_rss_mb``: what annotating costs) and over the
 whole run, scoring included (``peak_rss_mb``), and, with ``--dev``, NER micro F1
 (``spacy_biobert.evaluation``) and CID F1 with gold entities
-(``spacy_biobert.relations.evaluation``, when the pipeline has a relation extractor). With ``--repeats`` the precisions take turns, so a change in the machine's
-load hits all of them alike; the medians are reported.
+(``spacy_biobert.relations.evaluation``, when the pipeline has a relation extractor).
+With ``--repeats`` the precisions take turns, so a change in the machine's load hits all
+of them alike; the medians are reported.
 
     python bench/inference_speed.py training/model-best --dev corpus/bc5cdr_dev.spacy \
         --limit 100 --threads 1 --output metrics/bench_inference.json
