@@ -18,7 +18,9 @@ It prints one row per precision (ratios to fp32) and the PubMed projection (abou
 36 million abstracts, 7 billion words): hours on one core at the measured words/s per
 thread, and the cores that annotate it in 24 hours. With ``--max-batch-items A,B`` each
 precision is measured at each setting of the transformer's ``max_batch_items`` (the
-padded tokens of the documents it runs at once), one row each.
+padded tokens of the documents it runs at once), one row each. ``--window W:O`` runs
+every precision with windows of at most W tokens overlapping by at least O instead of
+those the pipeline was trained with, to see what the window costs and gains.
 """
 import argparse
 import json
@@ -78,9 +80,11 @@ def prepare(model: Path, precisions: Sequence[str], workdir: Path) -> Dict[str, 
 
 
 def measure(path: str, texts: List[str], threads: int, batch_size: int,
-            dev: Optional[Path], limit: int, max_batch_items: int = 0) -> Dict[str, Any]:
+            dev: Optional[Path], limit: int, max_batch_items: int = 0,
+            window: str = "") -> Dict[str, Any]:
     """Load ``path`` and time it (runs in the child interpreter); ``max_batch_items``
-    other than 0 replaces the transformer component's."""
+    other than 0 replaces the transformer component's, ``window`` (``"W:O"``) its windows
+    with the balanced ones of at most W tokens overlapping by at least O."""
     import torch
 
     torch.set_num_threads(threads)
@@ -91,6 +95,12 @@ def measure(path: str, texts: List[str], threads: int, batch_size: int,
     load_s = time.perf_counter() - start
     if max_batch_items:
         nlp.get_pipe("transformer").cfg["max_batch_items"] = max_batch_items
+    if window:
+        from spacy_biobert.span_getters import configure_balanced_spans
+
+        size, overlap = (int(v) for v in window.split(":"))
+        nlp.get_pipe("transformer").model.attrs["get_spans"] = configure_balanced_spans(
+            size, overlap)
     nlp(texts[0])
     start = time.perf_counter()
     words = sum(sum(1 for t in doc if not t.is_space)
@@ -137,7 +147,8 @@ def run_child(path: str, texts_file: Path, args: argparse.Namespace,
               score: bool, max_batch_items: int = 0) -> Dict[str, Any]:
     cmd = [sys.executable, __file__, path, "--child", "--texts", str(texts_file),
            "--threads", str(args.threads), "--batch-size", str(args.batch_size),
-           "--limit", str(args.limit), "--max-batch-items", str(max_batch_items)]
+           "--limit", str(args.limit), "--max-batch-items", str(max_batch_items),
+           "--window", args.window]
     if score and args.dev is not None:
         cmd += ["--dev", str(args.dev)]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), HF_HUB_OFFLINE="1")
@@ -202,6 +213,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--max-batch-items", default="0",
                         help="transformer max_batch_items settings to compare, comma-"
                              "separated (0: the pipeline's own)")
+    parser.add_argument("--window", default="",
+                        help="W:O: balanced windows of at most W tokens overlapping by at "
+                             "least O instead of the pipeline's own (as trained)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--speed-only", action="store_true",
                         help="time only; no F1 (--dev still gives the texts)")
@@ -218,9 +232,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
         raise SystemExit(f"--max-batch-items: {args.max_batch_items!r} (positive numbers, "
                          "or 0 for the pipeline's own)")
     settings = [int(v) for v in values] or [0]
+    parts = args.window.split(":") if args.window else []
+    if parts and (len(parts) != 2 or not all(p.isdigit() for p in parts)
+                  or not 0 <= int(parts[1]) < int(parts[0])):
+        raise SystemExit(f"--window: {args.window!r} (W:O, window W tokens, overlap O < W)")
     if args.child:
         print(json.dumps(measure(str(args.model), texts, args.threads, args.batch_size,
-                                 args.dev, args.limit, settings[0])))
+                                 args.dev, args.limit, settings[0], args.window)))
         return {}
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as tmp:

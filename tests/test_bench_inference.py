@@ -74,3 +74,32 @@ def test_bench_measures_each_precision(bench: ModuleType, trained_nlp: Language,
         assert 0 <= row["ner_f1"] <= 100 and row["pubmed_cores_24h"] >= 0
     assert rows["onnx-int8"]["ner_f1_delta"] == pytest.approx(0, abs=1e-6)
     assert (tmp_path / "out.json").exists()
+
+
+def test_window_replaces_the_pipelines_windows(bench: ModuleType, trained_nlp: Language,
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from spacy_biobert import span_getters
+
+    trained_nlp.to_disk(tmp_path / "model")
+    seen = []
+    split = span_getters.get_balanced_spans
+
+    def recorded(docs, window, overlap):  # type: ignore[no-untyped-def]
+        seen.append((window, overlap))
+        return split(docs, window, overlap)
+
+    monkeypatch.setattr(span_getters, "get_balanced_spans", recorded)
+    texts = ["Lithium and aspirin were given . " * 4]
+    threads = torch.get_num_threads()
+    own = bench.measure(str(tmp_path / "model"), texts, threads, 8, None, 0)
+    assert (5, 2) not in seen
+    small = bench.measure(str(tmp_path / "model"), texts, threads, 8, None, 0, window="5:2")
+    assert (5, 2) in seen and small["words"] == own["words"]
+    (tmp_path / "texts.txt").write_text(texts[0], encoding="utf8")
+    for bad in ("5:5", "5", "a:b"):
+        with pytest.raises(SystemExit, match="--window"):
+            bench.main([str(tmp_path / "model"), "--texts", str(tmp_path / "texts.txt"),
+                        "--window", bad])
