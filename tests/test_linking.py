@@ -31,6 +31,7 @@ DESCRIPTORS = "\n".join([
     "D000003\tAbattoirs\tSlaughterhouse\tJ01.576",
     "D011618\tPsychotic Disorders\tPsychosis\tF03.700",
     "D007674\tKidney Diseases\tRenal Diseases\tC12.777.419",
+    "D015232\tDinoprostone\tPGE2|Prostaglandin E2\tD10.251.355.255",
 ]) + "\n"
 SUPPLEMENTARY = "C012345\tfoobarin\tfoobarine|FBR-1\tD015738\n"
 MEDIC = "\n".join([
@@ -202,7 +203,8 @@ def test_retired_training_id_reported(kb: LinkingKB) -> None:
 
 def test_bad_tsv_line_names_file_and_line(write_file) -> None:  # type: ignore[no-untyped-def]
     bad = write_file("bad.tsv", DESCRIPTORS + "D999999 no tabs here\n")
-    with pytest.raises(VocabError, match=r"bad\.tsv:10: malformed MeSH descriptor"):
+    line = len(DESCRIPTORS.splitlines()) + 1
+    with pytest.raises(VocabError, match=rf"bad\.tsv:{line}: malformed MeSH descriptor"):
         build_kb(descriptors=bad)
     medic = write_file("bad_medic.txt", "D003693||Delirium\nnot a medic line\n")
     with pytest.raises(VocabError, match=r"bad_medic\.txt:2: malformed MEDIC"):
@@ -435,6 +437,19 @@ def test_salt_words_and_british_sulphate(linker_nlp: Language) -> None:
     assert american("pregnenolone sulphate") == "pregnenolone sulfate"
     doc = link(linker_nlp, "famotidine hydrochloride", [(0, 24, "CHEMICAL")])
     assert doc.ents[0].kb_id_ == "MESH:D015738"
+
+
+def test_codes_written_apart_meet_their_alias(linker_nlp: Language) -> None:
+    from spacy_biobert.linking.normalize import joined_code
+
+    assert joined_code(normalize("PGE(2)")) == "pge2"
+    assert joined_code("type 2 diabetes") == "type2 diabetes"
+    assert joined_code("2 3 dihydroxy") == "2 3 dihydroxy"  # only letter, then digit
+    doc = link(linker_nlp, "PGE(2) or PGE2 was infused.", [(0, 6, "CHEMICAL"),
+                                                             (10, 14, "CHEMICAL")])
+    assert [e.kb_id_ for e in doc.ents] == ["MESH:D015232", "MESH:D015232"]
+    # a variant of the text, scored just below the text itself
+    assert doc.ents[0]._.kb_candidates[0][1] < doc.ents[1]._.kb_candidates[0][1]
 
 
 def test_token_index_saved_with_the_kb(kb: LinkingKB) -> None:

@@ -53,6 +53,16 @@ def american(key: str) -> str:
     return key
 
 
+_CODE_GAP = re.compile(r"(?<=[a-z]) (?=\d)")
+
+
+def joined_code(key: str) -> str:
+    """A normalized key with no space between a letter and the digit after it: a
+    code or number written with brackets or a hyphen (``PGE(2)``, ``IL-6``), which
+    :func:`normalize` turns into spaces, meets its alias written in one (``pge2``)."""
+    return _CODE_GAP.sub("", key)
+
+
 #: Words that carry no concept in a disease or chemical name ("cancer of the breast").
 STOP_WORDS = frozenset({"of", "the", "in", "a", "an", "with", "to", "for", "on", "by"})
 #: Head nouns MeSH files under one concept: "tumors", "cancer" and "neoplasms".

@@ -2,7 +2,8 @@
 
 ``score = similarity + prior_weight * P(ids | alias) + name_weight * [vocabulary
 name]``, where similarity is 1 for an exact normalized alias (0.99 for one equal to
-the mention's singular or American spelling), 0.95 for an alias with the same words up
+the mention's singular or American spelling or to the mention with its codes joined,
+``pge 2`` as ``pge2``), 0.95 for an alias with the same words up
 to order, stems and generic heads (or without salt words, as the other name of an acid
 or its anion, or, for a disease ending in a vague head, as the organ's disease:
 :func:`~.normalize.organ_disease`, or for a carcinoma named by its site, as the site's
@@ -21,6 +22,7 @@ from .kb import LinkingKB
 from .normalize import (
     acid_form,
     american,
+    joined_code,
     organ_disease,
     singular_noun,
     site_neoplasm,
@@ -101,8 +103,9 @@ def _score_tokens(kb: LinkingKB, label: str, aliases: List[str],
 
 
 def _variants(key: str) -> List[str]:
-    """The mention key, then its singular and American spellings (no repeats)."""
-    return list(dict.fromkeys((key, singular_noun(key), american(key))))
+    """The mention key, then its singular and American spellings and its codes joined
+    (no repeats)."""
+    return list(dict.fromkeys((key, singular_noun(key), american(key), joined_code(key))))
 
 
 def has_alias(kb: LinkingKB, label: str, key: str) -> bool:
