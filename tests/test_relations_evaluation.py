@@ -14,6 +14,7 @@ from spacy_biobert.cli import app
 from spacy_biobert.linking.concepts import ConceptCounts
 from spacy_biobert.relations.evaluation import (
     Collected,
+    concepts_markdown,
     entity_prf,
     evaluate_relations,
     kfold_splits,
@@ -239,6 +240,27 @@ def test_concept_counts_are_document_level_sets(nlp: Language) -> None:
             scores["DISEASE"]["gold"]) == (2, 4, 4)
     assert scores["micro"]["p"] == pytest.approx(4 / 6)
     assert scores["micro"]["r"] == pytest.approx(4 / 8)
+    # D9 on gold D2's span, C1's span found but NIL: linking errors, twice
+    assert scores["DISEASE"]["errors"] == {"fp": {"entity": 0, "boundary": 0, "linking": 2},
+                                           "fn": {"entity": 0, "boundary": 0, "linking": 2}}
+    assert scores["CHEMICAL"]["errors"]["fn"] == {"entity": 0, "boundary": 0, "linking": 2}
+
+
+def test_concept_errors_put_down_to_entities_boundaries_or_links(nlp: Language) -> None:
+    gold = gold_doc(nlp, *DOCS[1])  # C2 0-1, D2 4-5, C1 6-7, D1 8-9
+    predicted = nlp.make_doc(DOCS[1][0])
+    predicted.ents = [Span(predicted, 0, 1, label="CHEMICAL", kb_id="C7"),  # wrong id
+                      Span(predicted, 2, 3, label="CHEMICAL", kb_id="C5"),  # no gold there
+                      Span(predicted, 3, 5, label="DISEASE", kb_id="D8")]  # overlaps D2
+    counts = ConceptCounts()
+    counts.add(gold, predicted)
+    errors = counts.to_dict()
+    assert errors["CHEMICAL"]["errors"] == {"fp": {"entity": 1, "boundary": 0, "linking": 1},
+                                            "fn": {"entity": 1, "boundary": 0, "linking": 1}}
+    assert errors["DISEASE"]["errors"] == {"fp": {"entity": 0, "boundary": 1, "linking": 0},
+                                           "fn": {"entity": 1, "boundary": 1, "linking": 0}}
+    markdown = concepts_markdown({"cid_ids": errors["micro"], "concepts": errors})
+    assert "| DISEASE | 0 | 1 | 0 | 1 | 1 | 0 |" in markdown
 
 
 def test_kfold_splits_cover_every_document_once() -> None:

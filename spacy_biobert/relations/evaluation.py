@@ -35,7 +35,7 @@ from spacy.tokens import Doc, DocBin
 from ..evaluation import words_only
 from ..extensions import install_extensions
 from ..extras import require
-from ..linking.concepts import ConceptCounts
+from ..linking.concepts import CAUSES, ConceptCounts
 from .component import (
     CAPPED_KEY,
     RelationExtractor,
@@ -384,6 +384,13 @@ def concepts_markdown(block: Dict[str, Any]) -> str:
              "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {name} | {100 * s['p']:.2f} | {100 * s['r']:.2f} | **{100 * s['f']:.2f}** | "
               f"{s['predicted']} | {s['gold']} |" for name, s in rows]
+    causes = [(label, scores["errors"]) for label, scores in block.get("concepts", {}).items()
+              if "errors" in scores]
+    if causes:
+        lines += ["", "| (document, id) errors | wrong: entity | boundary | linking | "
+                  "missed: entity | boundary | linking |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {label} | " + " | ".join(str(e[side][c]) for side in ("fp", "fn")
+                                              for c in CAUSES) + " |" for label, e in causes]
     return "\n".join(lines)
 
 
