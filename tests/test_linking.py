@@ -372,6 +372,8 @@ def test_evaluation_and_cli(linker_nlp: Language, kb: LinkingKB, tmp_path: Path,
     chemical = metrics["corpora"]["dev"]["CHEMICAL"]
     assert (chemical["accuracy"], chemical["gold_not_in_kb"]) == (50.0, 1)
     assert chemical["in_kb_accuracy"] == 100.0
+    # quetiapine's retired id is no candidate: a candidate miss, not a ranking error
+    assert (chemical["ranking_errors"], chemical["candidate_misses"]) == (0, 1)
     assert metrics["corpora"]["dev"]["DISEASE"]["mentions"] == 1
     desc, supp, medic, train = vocab_files
     runner = CliRunner()

@@ -7,7 +7,10 @@ ids never occur in the training split the KB's priors came from; ``gold_not_in_k
 counts mentions with a gold id the vocabularies no longer have (retired or merged),
 and ``in_kb_accuracy`` is accuracy@1 on the other mentions (a corpus annotated with an
 older MeSH names concepts since promoted from supplementary concept to descriptor,
-such as quetiapine, by ids the KB's MeSH version no longer has).
+such as quetiapine, by ids the KB's MeSH version no longer has). A wrong mention is a
+ranking error when its gold ids are among the linker's ``top_k`` candidates
+(``ranking_errors``), else a candidate miss (``candidate_misses``): what a better
+ranking could still win, and what only new candidates could.
 """
 import resource
 import time
@@ -17,7 +20,13 @@ from typing import Any, Dict, List, Set, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 
-from ..extensions import KB_CANDIDATES_KEY, KB_IDS_KEY, get_kb_ids, install_extensions
+from ..extensions import (
+    KB_CANDIDATES_KEY,
+    KB_IDS_KEY,
+    get_kb_candidates,
+    get_kb_ids,
+    install_extensions,
+)
 from .component import EntityLinker
 from .ids import namespace_ids
 from .kb import LinkingKB
@@ -44,7 +53,7 @@ def _strip(doc: Doc, labels: List[str]) -> List[Tuple[Span, Tuple[str, ...]]]:
 
 def _counter() -> Dict[str, int]:
     return {"mentions": 0, "correct": 0, "unseen": 0, "unseen_correct": 0, "nil": 0,
-            "gold_not_in_kb": 0, "in_kb_correct": 0}
+            "gold_not_in_kb": 0, "in_kb_correct": 0, "gold_in_candidates": 0}
 
 
 def _summary(c: Dict[str, int]) -> Dict[str, Any]:
@@ -52,6 +61,8 @@ def _summary(c: Dict[str, int]) -> Dict[str, Any]:
         return round(100 * a / b, 2) if b else 0.0
 
     return dict(c, accuracy=pct(c["correct"], c["mentions"]),
+                ranking_errors=c["gold_in_candidates"] - c["correct"],
+                candidate_misses=c["mentions"] - c["gold_in_candidates"],
                 unseen_accuracy=pct(c["unseen_correct"], c["unseen"]),
                 in_kb_accuracy=pct(c["in_kb_correct"], c["mentions"] - c["gold_not_in_kb"]))
 
@@ -77,10 +88,14 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
             elapsed += time.perf_counter() - start
             total += len(doc.ents)
             predicted = {(e.start, e.end): get_kb_ids(e) for e in doc.ents}
+            candidates = {(e.start, e.end): get_kb_candidates(e) for e in doc.ents}
             for ent, ids in gold:
                 c = table.setdefault(ent.label_, _counter())
                 pred = predicted.get((ent.start, ent.end), ())
-                right = {kb.canonical(i) for i in pred} == {kb.canonical(i) for i in ids}
+                want = {kb.canonical(i) for i in ids}
+                right = {kb.canonical(i) for i in pred} == want
+                found = right or any({kb.canonical(i) for i in cand.split("|")} == want
+                                     for cand, _ in candidates.get((ent.start, ent.end), ()))
                 unseen = not any(kb.canonical(i) in seen for i in ids)
                 c["mentions"] += 1
                 c["correct"] += right
@@ -90,6 +105,7 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
                 retired = any(not kb.knows(i) for i in ids)
                 c["gold_not_in_kb"] += retired
                 c["in_kb_correct"] += right and not retired
+                c["gold_in_candidates"] += found
     return {
         "corpora": {name: {lab: _summary(c) for lab, c in sorted(t.items())}
                     for name, t in corpora.items()},
@@ -104,13 +120,14 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
 def linking_markdown(metrics: Dict[str, Any]) -> str:
     """A Markdown table of :func:`evaluate_linking`'s metrics."""
     lines = ["| corpus | label | mentions | acc@1 | unseen mentions | unseen acc@1 | NIL | "
-             "gold id not in KB | acc@1, gold id in KB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "gold id not in KB | acc@1, gold id in KB | wrong: ranking | wrong: no candidate |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, table in metrics["corpora"].items():
         for label, s in table.items():
             lines.append(f"| {name} | {label} | {s['mentions']} | {s['accuracy']:.2f} | "
                          f"{s['unseen']} | {s['unseen_accuracy']:.2f} | {s['nil']} | "
-                         f"{s['gold_not_in_kb']} | {s['in_kb_accuracy']:.2f} |")
+                         f"{s['gold_not_in_kb']} | {s['in_kb_accuracy']:.2f} | "
+                         f"{s['ranking_errors']} | {s['candidate_misses']} |")
     cost = metrics["cost"]
     lines.append("")
     extra = (f"; load {cost['load_seconds']} s, +{cost['loaded_rss_mb']} MB RSS loaded"
