@@ -42,7 +42,7 @@ def training_ids(kb: LinkingKB) -> Set[str]:
     return seen
 
 
-def _strip(doc: Doc, labels: List[str]) -> List[Tuple[Span, Tuple[str, ...]]]:
+def strip_gold(doc: Doc, labels: List[str]) -> List[Tuple[Span, Tuple[str, ...]]]:
     """Remove gold ids from the doc's entities; return the gold (entity, ids) to score."""
     gold = [(e, namespace_ids(get_kb_ids(e))) for e in doc.ents]
     doc.ents = [Span(doc, e.start, e.end, label=e.label) for e in doc.ents]
@@ -82,7 +82,7 @@ def evaluate_linking(nlp: Language, linker: EntityLinker, paths: List[Path]) -> 
         docs = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
         table = corpora.setdefault(Path(path).stem, {})
         for doc in docs:
-            gold = _strip(doc, labels)
+            gold = strip_gold(doc, labels)
             start = time.perf_counter()
             linker(doc)
             elapsed += time.perf_counter() - start
