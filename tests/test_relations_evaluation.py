@@ -144,6 +144,12 @@ def test_min_per_doc_in_scorer_and_entity_prf(nlp: Language) -> None:
     rows = [(r["tp"], r["predicted"], r["p"], r["r"])
             for r in (entity_prf(c, 0.5, k) for k in (0, 1, 2))]
     assert rows == [(1, 1, 1.0, 1 / 3), (1, 2, 0.5, 1 / 3), (2, 4, 0.5, 2 / 3)]
+    # On ids, a pair with a NIL entity (text-keyed) is no prediction at all.
+    c.entity_gold_ids, c.gold_matches_ids = [1, 0, 0, 0, 1], [[0], [4], []]
+    c.entity_linked = [1, 0, 1, 1, 1]
+    on_ids = entity_prf(c, 0.15, ids_only=True)
+    assert (on_ids["tp"], on_ids["predicted"]) == (1, 2)
+    assert entity_prf(c, 0.15)["predicted"] == 3
 
 
 def test_evaluate_gold_and_predicted_entities(trained: Tuple[Path, Path]) -> None:
@@ -164,6 +170,8 @@ def test_evaluate_gold_and_predicted_entities(trained: Tuple[Path, Path]) -> Non
     concepts = metrics["predicted"]["concepts"]["micro"]
     assert (concepts["gold"], concepts["predicted"]) == (12, 0)
     assert metrics["predicted"]["cid_ids"]["tp"] == 0
+    assert metrics["predicted"]["cid_ids"]["predicted"] == 0  # NIL pairs name no concepts
+    assert metrics["predicted"]["cid"]["predicted"] > 0
     assert metrics["predicted"]["cid_ids"]["gold"] == 4
     assert gold["cid_ids"] == gold["cid"]  # gold entities carry the gold ids
     best = metrics["sweep"]["best_threshold"]

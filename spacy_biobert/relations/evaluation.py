@@ -8,8 +8,9 @@ Two ways to feed entities to the relation extractor:
 - ``predicted``: the whole pipeline runs on the document's words (NER, the entity
   linker, then relations): end to end. ``cid`` lets an entity the linker left NIL
   (keyed by normalized text) match a gold id through the texts of its gold mentions
-  (see :mod:`spacy_biobert.relations.scorer`); ``cid_ids`` matches ids only, the
-  official BioCreative V measure from raw text; ``concepts`` is the document-level
+  (see :mod:`spacy_biobert.relations.scorer`); ``cid_ids`` matches ids only and
+  counts only pairs with an id on both sides (a pair with a NIL entity names no
+  concept pair), the official BioCreative V measure from raw text; ``concepts`` is the document-level
   (document, id) P/R/F1 of the linked entities per label, BioCreative V's DNER
   measure for diseases (:mod:`spacy_biobert.linking.concepts`).
 
@@ -43,7 +44,7 @@ from .component import (
     gold_entity_pairs,
     has_relation_annotation,
 )
-from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, score_ranks
+from .items import ENTITY_RELATIONS_KEY, RELATIONS_KEY, TEXT_PREFIX, score_ranks
 from .scorer import gold_entity_texts, pair_matches
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Collected:
     gold_matches: List[List[int]] = field(default_factory=list)
     #: The same two, matching by id only (no text fallback for NIL entities).
     entity_gold_ids: List[int] = field(default_factory=list)
+    #: 1 for an entity pair with an id on both sides (no NIL entity), else 0.
+    entity_linked: List[int] = field(default_factory=list)
     gold_matches_ids: List[List[int]] = field(default_factory=list)
     concepts: ConceptCounts = field(default_factory=ConceptCounts)
     mention_scores: List[float] = field(default_factory=list)
@@ -175,6 +178,9 @@ def _collect_doc(gold: Doc, doc: Doc, rel: RelationExtractor, out: Collected) ->
         gold_matches.extend(matches.values())
     predicted = list(doc._.entity_relations)
     out.entity_scores.extend(prel.score for prel in predicted)
+    out.entity_linked.extend(int(not (prel.head_id.startswith(TEXT_PREFIX)
+                                      or prel.tail_id.startswith(TEXT_PREFIX)))
+                             for prel in predicted)
     out.entity_rank.extend(score_ranks(predicted))
     for mrel in doc._.relations:
         out.mention_scores.append(mrel.score)
@@ -193,13 +199,16 @@ def entity_prf(c: Collected, threshold: float, min_per_doc: int = 0,
                ids_only: bool = False) -> Dict[str, float]:
     """Document-level entity-pair (CID) P/R/F1 at a threshold (and with each document's
     ``min_per_doc`` best pairs per label reported, as the component does); ``ids_only``:
-    pairs match by id only (see module docs)."""
+    pairs match by id only, and pairs with a NIL entity are not counted (see module
+    docs)."""
     scores = numpy.asarray(c.entity_scores)
     gold = numpy.asarray(c.entity_gold_ids if ids_only else c.entity_gold, dtype=bool)
     gold_matches = c.gold_matches_ids if ids_only else c.gold_matches
     chosen = scores >= threshold
     if min_per_doc > 0:
         chosen |= numpy.asarray(c.entity_rank) < min_per_doc
+    if ids_only:
+        chosen &= numpy.asarray(c.entity_linked, dtype=bool)
     found = sum(1 for m in gold_matches if any(chosen[i] for i in m))
     return _prf(int((chosen & gold).sum()), int(chosen.sum()), found, len(gold_matches))
 

@@ -43,10 +43,14 @@ class EntityRelation(NamedTuple):
     mentions: Tuple[Tuple[Span, Span], ...] = ()
 
 
+#: Prefix of the key of an entity without ids (:func:`text_key`).
+TEXT_PREFIX = "text:"
+
+
 def text_key(span: Span) -> str:
     """The entity key of a mention without ids: ``text:`` + its lower-cased text,
     whitespace collapsed."""
-    return "text:" + " ".join(span.text.lower().split())
+    return TEXT_PREFIX + " ".join(span.text.lower().split())
 
 
 def entity_key(span: Span) -> str:
