@@ -10,9 +10,9 @@ Two ways to feed entities to the relation extractor:
   (keyed by normalized text) match a gold id through the texts of its gold mentions
   (see :mod:`spacy_biobert.relations.scorer`); ``cid_ids`` matches ids only and
   counts only pairs with an id on both sides (a pair with a NIL entity names no
-  concept pair), the official BioCreative V measure from raw text; ``concepts`` is the document-level
-  (document, id) P/R/F1 of the linked entities per label, BioCreative V's DNER
-  measure for diseases (:mod:`spacy_biobert.linking.concepts`).
+  concept pair), the official BioCreative V measure from raw text; ``concepts`` is
+  the document-level (document, id) P/R/F1 of the linked entities per label,
+  BioCreative V's DNER measure for diseases (:mod:`spacy_biobert.linking.concepts`).
 
 The extractor runs with ``store_all_candidates`` on, so every candidate has a score:
 ROC-AUC and PR-AUC (scikit-learn) are computed over all candidate entity pairs and
