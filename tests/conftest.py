@@ -1,12 +1,16 @@
 """Shared fixtures: offline Hugging Face, the --slow switch, a biomedical ``nlp``, a
-tiny random BERT and a small trained NER pipeline on it (``trained_nlp``).
+tiny random BERT and a small trained NER pipeline on it (``trained_nlp``), and the
+scripts of ``bench/`` as modules (``load_bench``).
 
 Test files must not import from this module (``tests/run.sh`` uses
 ``--import-mode=importlib``): everything here is reached through fixtures.
 """
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, List, Sequence, Tuple, Union
 
 import pytest
@@ -44,6 +48,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def load_bench() -> Callable[[str], ModuleType]:
+    """Load ``bench/NAME.py`` as the module ``bench_NAME`` (registered in
+    ``sys.modules``: dataclasses look their module up)."""
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(
+            f"bench_{name}", REPO_ROOT / "bench" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,15 +1,12 @@
 """bench/component_costs.py times each component and the load cost of one."""
-import importlib.util
 import json
 from pathlib import Path
 
 import spacy
 from spacy.tokens import DocBin
 
-BENCH = Path(__file__).parent.parent / "bench" / "component_costs.py"
 
-
-def test_component_costs_on_a_small_pipeline(tmp_path: Path) -> None:
+def test_component_costs_on_a_small_pipeline(tmp_path: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     nlp = spacy.blank("en")
     nlp.add_pipe("biobert_abbreviation_detector", name="abbreviation_detector")
     nlp.add_pipe("sentencizer")
@@ -19,10 +16,7 @@ def test_component_costs_on_a_small_pipeline(tmp_path: Path) -> None:
              "No abbreviation here (n = 3)."]
     data = tmp_path / "docs.spacy"
     DocBin(docs=[nlp.make_doc(t) for t in texts]).to_disk(data)
-    spec = importlib.util.spec_from_file_location("component_costs", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("component_costs")
     out = tmp_path / "costs.json"
     figures = module.main([str(model), "--data", str(data), "--rounds", "1",
                            "--component", "abbreviation_detector", "--output", str(out)])

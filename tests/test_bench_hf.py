@@ -1,6 +1,4 @@
 """bench/hf_baseline.py on a tiny random BERT: BIO round trip, truncation, end to end."""
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import List, Optional, Tuple
@@ -33,13 +31,8 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "##s", "##ed", "l
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_hf_baseline", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def bench(load_bench) -> ModuleType:  # type: ignore[no-untyped-def]
+    return load_bench("hf_baseline")
 
 
 @pytest.fixture(scope="module")

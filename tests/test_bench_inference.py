@@ -1,7 +1,5 @@
 """bench/inference_speed.py on the tiny trained pipeline: every precision measured in a
 child interpreter, ratios to fp32 and F1 from a small DocBin."""
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,13 +13,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "inference_speed.py"
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_inference_speed", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def bench(load_bench) -> ModuleType:  # type: ignore[no-untyped-def]
+    return load_bench("inference_speed")
 
 
 def test_summary_gives_ratios_deltas_and_the_pubmed_projection(bench: ModuleType) -> None:

@@ -1,22 +1,14 @@
 """bench/kept_docs_memory.py on the tiny trained pipeline: the row with ``doc_cleaner``
 holds no transformer output and finds the same entities."""
-import importlib.util
-import sys
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import DocBin
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "kept_docs_memory.py"
 
-
-def test_kept_docs_rows_with_and_without_the_cleaner(trained_nlp: Language,
-                                                    tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("bench_kept_docs_memory", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+def test_kept_docs_rows_with_and_without_the_cleaner(trained_nlp: Language, tmp_path: Path,
+                                                    load_bench) -> None:  # type: ignore[no-untyped-def]
+    bench = load_bench("kept_docs_memory")
     trained_nlp.to_disk(tmp_path / "model")  # no doc_cleaner: the bench adds one
     texts = ["Lithium and aspirin were given .", "BRCA1 is mutated in tumours ."] * 3
     DocBin(docs=[trained_nlp.make_doc(t) for t in texts]).to_disk(tmp_path / "dev.spacy")

@@ -1,10 +1,7 @@
 """bench/linking_rerank.py on a tiny KB: every gold mention counted, the rankers
 cross-validated per label, the context features from a pipeline's transformer."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from spacy.language import Language
@@ -12,7 +9,6 @@ from spacy.tokens import DocBin, Span
 
 from spacy_biobert.linking.kb import build_kb
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "linking_rerank.py"
 DESCRIPTORS = "\n".join([
     "D015738\tFamotidine\tMK-208\tD03.383.129.462.580",
     "D011618\tPsychotic Disorders\tPsychosis\tF03.700",
@@ -26,15 +22,6 @@ TEXTS = [("Famotidine psychosis delirium .", "D011605"),
          ("Famotidine psychosis .", "D011618"),
          ("Famotidine psychosis delirium .", "D011605"),
          ("Famotidine psychosis .", "D011605")]
-
-
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_linking_rerank", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
-    return bench
 
 
 def write_inputs(nlp: Language, write_file, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
@@ -54,8 +41,9 @@ def write_inputs(nlp: Language, write_file, tmp_path: Path) -> Path:  # type: ig
     return tmp_path / "dev.spacy"
 
 
-def test_linking_rerank_bench(nlp: Language, write_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    bench = load_bench()
+def test_linking_rerank_bench(nlp: Language, write_file, tmp_path: Path,  # type: ignore[no-untyped-def]
+                              load_bench) -> None:
+    bench = load_bench("linking_rerank")
     dev = write_inputs(nlp, write_file, tmp_path)
     rows = bench.main([str(tmp_path / "kb.bin"), str(dev), "--folds", "2",
                        "--output", str(tmp_path / "rows.json")])
@@ -71,8 +59,8 @@ def test_linking_rerank_bench(nlp: Language, write_file, tmp_path: Path) -> None
 
 
 def test_linking_rerank_context_features(trained_nlp: Language, write_file,  # type: ignore[no-untyped-def]
-                                         tmp_path: Path) -> None:
-    bench = load_bench()
+                                         tmp_path: Path, load_bench) -> None:
+    bench = load_bench("linking_rerank")
     dev = write_inputs(trained_nlp, write_file, tmp_path)
     trained_nlp.to_disk(tmp_path / "model")
     rows = bench.main([str(tmp_path / "kb.bin"), str(dev), "--context",

@@ -1,5 +1,4 @@
 """bench/short_form_labels.py scores each label_short_forms setting from one pass."""
-import importlib.util
 from pathlib import Path
 
 import spacy
@@ -7,20 +6,11 @@ from spacy.tokens import DocBin, Span
 
 from spacy_biobert.extensions import install_extensions
 
-BENCH = Path(__file__).parent.parent / "bench" / "short_form_labels.py"
 TEXT = ("Nephrogenic diabetes insipidus (NDI) and tumor necrosis factor (TNF) were studied . "
         "NDI raised TNF .")
 
 
-def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("short_form_labels", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_settings_differ_only_in_the_labelled_short_forms(tmp_path: Path) -> None:
+def test_settings_differ_only_in_the_labelled_short_forms(tmp_path: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     install_extensions()
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
@@ -40,7 +30,7 @@ def test_settings_differ_only_in_the_labelled_short_forms(tmp_path: Path) -> Non
     gold._.annotated_labels = ("DISEASE", "GENE_OR_GENE_PRODUCT")
     data = tmp_path / "dev.spacy"
     DocBin(docs=[gold], store_user_data=True).to_disk(data)
-    module = _module()
+    module = load_bench("short_form_labels")
     settings = ["none", "DISEASE", "all"]
     results = module.score_settings(nlp, [data], settings)["toy"]
     assert results["none"]["DISEASE"]["tp"] == 1 and results["none"]["DISEASE"]["fn"] == 2
@@ -52,23 +42,24 @@ def test_settings_differ_only_in_the_labelled_short_forms(tmp_path: Path) -> Non
     assert "| toy | DISEASE | 50.00" in table and "`all`" in table
 
 
-def test_a_pipeline_without_the_detector_is_refused(tmp_path: Path) -> None:
+def test_a_pipeline_without_the_detector_is_refused(tmp_path: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     nlp = spacy.blank("en")
     data = tmp_path / "dev.spacy"
     DocBin(docs=[nlp.make_doc("x")]).to_disk(data)
     try:
-        _module().score_settings(nlp, [data], ["none"])
+        load_bench("short_form_labels").score_settings(nlp, [data], ["none"])
     except SystemExit as err:
         assert "biobert_abbreviation_detector is not in the pipeline" in str(err)
     else:
         raise AssertionError("no error")
 
 
-def test_unknown_labels_are_refused_naming_the_option(tmp_path: Path) -> None:
+def test_unknown_labels_are_refused_naming_the_option(tmp_path: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     nlp = spacy.blank("en")
     for bad, named in [("CHEMCAL", "CHEMCAL"), ("DISEASE,GENE", "GENE"), (",", "no label")]:
         try:
-            _module().score_settings(nlp, [tmp_path / "missing.spacy"], ["none", bad])
+            load_bench("short_form_labels").score_settings(
+                nlp, [tmp_path / "missing.spacy"], ["none", bad])
         except SystemExit as err:
             assert f"--labels {bad!r}: {named} is not one of CHEMICAL" in str(err)
         else:

@@ -1,5 +1,4 @@
 """bench/species_dictionary.py: the species view without and with the dictionary, one pass."""
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -8,17 +7,8 @@ from spacy.tokens import DocBin, Span
 
 from spacy_biobert.extensions import install_extensions
 
-BENCH = Path(__file__).parent.parent / "bench" / "species_dictionary.py"
 TRAIN_TEXT = "Sheep and P . aeruginosa grew ."
 DEV_TEXT = "P . aeruginosa RdgC binds . Sheep and sheep and hamster ."
-
-
-def _module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("species_dictionary", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _docbin(nlp: spacy.Language, text: str, spans: list, path: Path) -> Path:
@@ -31,7 +21,7 @@ def _docbin(nlp: spacy.Language, text: str, spans: list, path: Path) -> Path:
 
 
 def test_a_pipeline_without_the_dictionary_gets_one_and_both_are_scored(
-        tmp_path: Path, tiny_mesh_file: Path) -> None:
+        tmp_path: Path, tiny_mesh_file: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     install_extensions()
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")  # a "head" that knows only the capitalized Sheep
@@ -40,7 +30,7 @@ def test_a_pipeline_without_the_dictionary_gets_one_and_both_are_scored(
                  config={"labels": ["SPECIES"], "case_sensitive": False})
     train = _docbin(nlp, TRAIN_TEXT, [(0, 1), (2, 5)], tmp_path / "train.spacy")
     dev = _docbin(nlp, DEV_TEXT, [(0, 3), (6, 7), (8, 9), (10, 11)], tmp_path / "dev.spacy")
-    module = _module()
+    module = load_bench("species_dictionary")
     name = module.ensure_dictionary(nlp, [str(train)], str(tiny_mesh_file))
     assert nlp.pipe_names == ["entity_ruler", "species_dictionary", "entity_propagator"]
     results = module.compare(nlp, [dev], name)["linnaeus"]
@@ -55,9 +45,10 @@ def test_a_pipeline_without_the_dictionary_gets_one_and_both_are_scored(
     assert module.ensure_dictionary(nlp, [], None) == "species_dictionary"
 
 
-def test_a_missing_dev_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_missing_dev_file_is_a_clear_error(tmp_path: Path, load_bench) -> None:  # type: ignore[no-untyped-def]
     install_extensions()
     nlp = spacy.blank("en")
     nlp.add_pipe("biobert_species_dictionary", name="species_dictionary")
     with pytest.raises(OSError, match="none.spacy: file not found"):
-        _module().compare(nlp, [tmp_path / "none.spacy"], "species_dictionary")
+        bench = load_bench("species_dictionary")
+        bench.compare(nlp, [tmp_path / "none.spacy"], "species_dictionary")

@@ -1,8 +1,6 @@
 """bench/window_groups.py on the tiny trained pipeline: each setting timed, and grouping
 the windows by length computes less padding than one padded run."""
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,15 +9,10 @@ from spacy.tokens import DocBin
 
 from spacy_biobert.inference import batching
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "window_groups.py"
 
-
-def test_window_groups_bench(trained_nlp: Language, ner_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_window_groups", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+def test_window_groups_bench(trained_nlp: Language, ner_data, tmp_path: Path,  # type: ignore[no-untyped-def]
+                             load_bench) -> None:
+    bench = load_bench("window_groups")
     trained_nlp.to_disk(tmp_path / "model")
     chem, gene = ner_data.examples(trained_nlp)
     DocBin(docs=[eg.reference for eg in chem + gene]).to_disk(tmp_path / "dev.spacy")

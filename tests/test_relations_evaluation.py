@@ -329,16 +329,11 @@ def test_cv_command_reports_mean_and_std(tiny_bert: Path, rel_config: Config,
 
 
 
-def test_bench_relations_speed_runs_side_by_side(trained: Tuple[Path, Path],
-                                                  tmp_path: Path, repo_root: Path) -> None:
-    import importlib.util
+def test_bench_relations_speed_runs_side_by_side(trained: Tuple[Path, Path], tmp_path: Path,
+                                                  load_bench) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_relations_speed", repo_root / "bench" / "relations_speed.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_bench("relations_speed")
     model, data = trained
     result = module.main(["--model", str(model), "--data", str(data), "--n-docs", "4",
                           "--rounds", "1", "--output", str(tmp_path / "speed.json")])
