@@ -65,13 +65,16 @@ class Context:
     nlp: Language
     centroids: Dict[str, numpy.ndarray] = field(default_factory=dict)
 
-    def vectors(self, doc: Doc) -> Vectors:
-        """The unit vector of each entity of ``doc`` (its word pieces' mean)."""
+    def __post_init__(self) -> None:
         trf = next((p for _, p in self.nlp.pipeline if type(p).__name__ == "Transformer"),
                    None)
         if trf is None:
             raise SystemExit("--context: the pipeline has no transformer component")
-        out = trf(Doc(self.nlp.vocab).from_bytes(doc.to_bytes()))._.trf_data
+        self.transformer = trf
+
+    def vectors(self, doc: Doc) -> Vectors:
+        """The unit vector of each entity of ``doc`` (its word pieces' mean)."""
+        out = self.transformer(Doc(self.nlp.vocab).from_bytes(doc.to_bytes()))._.trf_data
         hidden = out.model_output.last_hidden_state
         hidden = numpy.asarray(hidden).reshape(-1, hidden.shape[-1])
         vectors: Vectors = {}
